@@ -1,0 +1,41 @@
+"""minigrad: a small, exact reverse-mode autograd framework with torch's API, on NumPy or CuPy.
+
+``import minigrad as torch`` runs the torch subset that minigrad implements.
+"""
+
+from . import ops as _ops  # noqa: F401  (attaches the operators and methods to Tensor)
+from ._backend import device, manual_seed
+from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int, int8,
+                     int16, int32, int64, long, set_default_dtype, short, uint8)
+from ._factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
+                         ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
+from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .ops import (abs, add, argmax, argmin, cat, clamp, clone, div, exp, flatten, gather, log, log_softmax, matmul,
+                  max, maximum, mean, min, minimum, mul, neg, permute, pow, relu, reshape, sigmoid, softmax, sqrt,
+                  squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, where)
+from .tensor import Size, Tensor
+
+clip = clamp
+mm = matmul
+concat = concatenate = cat
+
+from . import autograd, cuda, nn, optim, utils  # noqa: E402
+from .serialization import load, save  # noqa: E402
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj: object) -> "builtins.bool":  # noqa: F821
+    return isinstance(obj, Tensor)
+
+
+def numel(t: Tensor) -> "builtins.int":  # noqa: F821
+    return t.numel()
+
+
+def allclose(a: Tensor, b: Tensor, rtol: "builtins.float" = 1e-05, atol: "builtins.float" = 1e-08) -> "builtins.bool":  # noqa: F821
+    return a.allclose(b, rtol=rtol, atol=atol)
+
+
+def equal(a: Tensor, b: Tensor) -> "builtins.bool":  # noqa: F821
+    return a.equal(b)

@@ -1,0 +1,182 @@
+"""Functions that create tensors: ``tensor``, ``zeros``, ``randn`` ... with torch's signatures."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, Sequence
+
+import numpy
+
+from . import _backend, _dtype
+from .tensor import Tensor
+
+
+def _shape(size: tuple) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    return tuple(builtins.int(s) for s in size)
+
+
+def _make(array: Any, requires_grad: bool) -> Tensor:
+    t = Tensor._wrap(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _float_dtype(dtype: Any) -> numpy.dtype:
+    return _dtype.get_default_dtype().np if dtype is None else _dtype.to_numpy_dtype(dtype)
+
+
+def _xp(device: Any) -> Any:
+    return _backend.xp_of_device(_backend.as_device(device))
+
+
+def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (nested lists, scalars, arrays or tensors)."""
+    if isinstance(data, Tensor):
+        data = data._data
+    dev = _backend.as_device(device) if device is not None else _backend.device_of(data)
+    from_array = isinstance(data, numpy.ndarray | numpy.generic) or _backend.device_of(data).type != "cpu"
+    if from_array:
+        arr = numpy.array(_backend.to_host(data))  # an array keeps its dtype, as in torch
+    else:
+        arr = numpy.array(_unwrap_nested(data))
+        if arr.size == 0 or arr.dtype.kind == "f":  # Python floats take the default dtype
+            arr = arr.astype(_dtype.get_default_dtype().np)
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(numpy.int64)
+    if dtype is not None:
+        arr = arr.astype(_dtype.to_numpy_dtype(dtype), copy=False)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    _dtype.from_numpy_dtype(arr.dtype)  # refuses dtypes minigrad has no name for
+    return _make(_backend.move(arr, dev) if dev.type != "cpu" else arr, requires_grad)
+
+
+def _unwrap_nested(data: Any) -> Any:
+    """Lists may hold scalar tensors (``tensor([t1, t2])``): take their values."""
+    if isinstance(data, Tensor):
+        return _backend.to_host(data._data)
+    if isinstance(data, (list, tuple)):
+        return [_unwrap_nested(x) for x in data]
+    return data
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    if isinstance(data, numpy.ndarray) and device is None and (dtype is None or _dtype.to_numpy_dtype(dtype) == data.dtype):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array: numpy.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array``: changes to one show in the other."""
+    if not isinstance(array, numpy.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    _dtype.from_numpy_dtype(array.dtype)
+    return Tensor._wrap(array)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(_xp(device).zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(_xp(device).ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(_xp(device).empty(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        dtype = (_dtype.bool if isinstance(fill_value, builtins.bool) else
+                 _dtype.int64 if isinstance(fill_value, builtins.int) else _dtype.get_default_dtype())
+    return _make(_xp(device).full(_shape((size,)), fill_value, dtype=_dtype.to_numpy_dtype(dtype)), requires_grad)
+
+
+def _like(t: Tensor, dtype: Any, device: Any) -> tuple:
+    return (t._data.dtype if dtype is None else _dtype.to_numpy_dtype(dtype),
+            t.device if device is None else _backend.as_device(device))
+
+
+def zeros_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return _make(_backend.xp_of_device(dev).zeros(t._data.shape, dtype=dt), requires_grad)
+
+
+def ones_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return _make(_backend.xp_of_device(dev).ones(t._data.shape, dtype=dt), requires_grad)
+
+
+def empty_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return _make(_backend.xp_of_device(dev).empty(t._data.shape, dtype=dt), requires_grad)
+
+
+def full_like(t: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return _make(_backend.xp_of_device(dev).full(t._data.shape, fill_value, dtype=dt), requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    dev = _backend.as_device(device)
+    dt = _float_dtype(dtype)
+    return _make(_backend.rng(dev).random(_shape(size)).astype(dt, copy=False), requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    dev = _backend.as_device(device)
+    dt = _float_dtype(dtype)
+    return _make(_backend.rng(dev).standard_normal(_shape(size)).astype(dt, copy=False), requires_grad)
+
+
+def randn_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return _make(_backend.rng(dev).standard_normal(t._data.shape).astype(dt, copy=False), requires_grad)
+
+
+def rand_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    dt, dev = _like(t, dtype, device)
+    return _make(_backend.rng(dev).random(t._data.shape).astype(dt, copy=False), requires_grad)
+
+
+def randint(low: int, high: Any = None, size: Any = None, *, dtype: Any = None, device: Any = None) -> Tensor:
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    dev = _backend.as_device(device)
+    dt = numpy.int64 if dtype is None else _dtype.to_numpy_dtype(dtype)
+    return _make(_backend.rng(dev).integers(low, high, size=_shape((size,))).astype(dt), False)
+
+
+def randperm(n: int, *, dtype: Any = None, device: Any = None) -> Tensor:
+    dev = _backend.as_device(device)
+    dt = numpy.int64 if dtype is None else _dtype.to_numpy_dtype(dtype)
+    return _make(_backend.rng(dev).permutation(n).astype(dt), False)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        is_int = all(isinstance(v, builtins.int) for v in (start, end, step))
+        dt = numpy.dtype(numpy.int64) if is_int else _dtype.get_default_dtype().np
+    else:
+        dt = _dtype.to_numpy_dtype(dtype)
+    return _make(_xp(device).arange(start, end, step).astype(dt), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    return _make(_xp(device).linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(_xp(device).eye(n, m, dtype=_float_dtype(dtype)), requires_grad)

@@ -1,0 +1,65 @@
+"""Whether operations are recorded for backward: a context variable, so threads don't interfere."""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+from typing import Any, Callable
+
+_enabled = contextvars.ContextVar("minigrad_grad_enabled", default=True)
+
+
+def is_grad_enabled() -> bool:
+    return _enabled.get()
+
+
+class _GradMode:
+    """Base of no_grad / enable_grad / set_grad_enabled: a context manager and a decorator."""
+
+    _mode = True
+
+    def __enter__(self) -> None:
+        self._token = _enabled.set(self._mode)
+
+    def __exit__(self, *exc: Any) -> None:
+        _enabled.reset(self._token)
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Record nothing inside: results have ``requires_grad=False``."""
+
+    _mode = False
+
+
+class enable_grad(_GradMode):
+    _mode = True
+
+
+class set_grad_enabled(_GradMode):
+    def __init__(self, mode: bool) -> None:
+        self._mode = bool(mode)
+        self._token = _enabled.set(self._mode)  # like torch, it also works as a plain call
+
+    def __enter__(self) -> None:
+        pass
+
+    def __call__(self, fn: Callable) -> Callable:
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            token = _enabled.set(mode)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _enabled.reset(token)
+
+        return wrapper

@@ -1,0 +1,116 @@
+"""Reverse-mode backward pass over the recorded graph, without recursion.
+
+1. Walk the graph from the roots once (an explicit stack) and count, for every
+   node, how many edges point at it.
+2. Run nodes in an order where a node runs only after every node that feeds it
+   a gradient has run: a node becomes ready when its count drops to zero.
+   Gradients arriving at the same node from several paths are summed first,
+   so ``b = a + a`` gives ``a.grad == 2``.
+3. After a node has run, its saved arrays are released unless ``retain_graph``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .function import AccumulateGrad, Node
+
+
+def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
+    """Backpropagate ``grads`` (arrays) from the tensors ``roots`` to every leaf."""
+    pending: dict[Node, list] = {}
+    owned: dict[Node, list] = {}  # False where the buffered array may be shared with another gradient
+    start = []
+    for t, g in zip(roots, grads):
+        node, k = t._edge()
+        _add(pending, owned, node, k, g, False)
+        start.append(node)
+
+    dependencies: dict[Node, int] = {}
+    stack = list(dict.fromkeys(start))
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for edge in node.next_edges:
+            if edge is None:
+                continue
+            nxt = edge[0]
+            dependencies[nxt] = dependencies.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+
+    ready = [n for n in dict.fromkeys(start) if dependencies.get(n, 0) == 0]
+    while ready:
+        node = ready.pop()
+        buf = pending.pop(node)
+        flags = owned.pop(node)
+        if isinstance(node, AccumulateGrad):
+            if buf[0] is not None:
+                node.accumulate(buf[0], flags[0])
+            continue
+        if all(g is None for g in buf):  # nothing flows through this node
+            in_grads = (None,) * len(node.next_edges)
+            out_grads = ()
+        else:
+            out_grads = _materialize(node, buf)
+            if node.hooks:
+                out_grads = _run_hooks(node, out_grads)
+            in_grads = node.apply_backward(out_grads)
+        if not retain_graph:
+            node.release()
+        seen_ids = {id(g) for g in out_grads}
+        for edge, g in zip(node.next_edges, in_grads):
+            if edge is None:
+                continue
+            nxt, k = edge
+            if g is not None:
+                # A gradient is ours to keep (and to add into later) only if it is a fresh array.
+                is_owned = id(g) not in seen_ids and getattr(g, "base", None) is None
+                seen_ids.add(id(g))
+                _add(pending, owned, nxt, k, g, is_owned)
+            elif nxt not in pending:
+                pending[nxt] = [None] * nxt.n_outputs
+                owned[nxt] = [False] * nxt.n_outputs
+            dependencies[nxt] -= 1
+            if dependencies[nxt] == 0:
+                ready.append(nxt)
+
+
+def _add(pending: dict, owned: dict, node: Node, k: int, g: Any, is_owned: bool) -> None:
+    buf = pending.get(node)
+    if buf is None:
+        buf = pending[node] = [None] * node.n_outputs
+        owned[node] = [False] * node.n_outputs
+    if buf[k] is None:
+        buf[k] = g
+        owned[node][k] = is_owned
+    elif owned[node][k]:
+        buf[k] += g
+    else:
+        buf[k] = buf[k] + g
+        owned[node][k] = True
+
+
+def _materialize(node: Node, buf: list) -> list:
+    """Outputs that got no gradient (unused outputs of a multi-output op) get zeros."""
+    if all(g is not None for g in buf):
+        return buf
+    from .._backend import xp_of
+
+    xp = xp_of(next(g for g in buf if g is not None))
+    out = []
+    for g, (shape, dtype) in zip(buf, node.output_meta):
+        if g is None:
+            g = xp.zeros(shape, dtype=dtype)
+        out.append(g)
+    return out
+
+
+def _run_hooks(node: Node, grads: list) -> list:
+    grads = list(grads)
+    for k, hook in node.hooks:
+        result = hook(grads[k])
+        if result is not None:
+            grads[k] = result
+    return grads

@@ -1,0 +1,251 @@
+"""Graph nodes and ``Function``: the single place where an op enters the graph.
+
+Every op, built-in or written by a user, is a ``Function`` subclass with a
+``forward`` and a ``backward`` side by side. ``Function.apply`` runs forward,
+and when a gradient is needed it records a ``Node`` (the output's ``grad_fn``)
+holding:
+
+* ``next_edges``: for each input, the node its gradient flows to next
+  (``None`` for inputs that need no gradient);
+* ``saved``: exactly the arrays ``backward`` needs (``ctx.save_for_backward``).
+  The memory report counts these, and they are dropped after backward.
+
+Built-in ops set ``raw = True``: their forward and backward work on plain
+NumPy/CuPy arrays, which keeps the per-op overhead small. A user's Function
+gets and returns minigrad tensors, as in torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._grad_mode import is_grad_enabled, no_grad
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward."
+)
+
+
+class Node:
+    """A recorded op, also the ``ctx`` its forward and backward receive."""
+
+    # __dict__ stays so that users can hang anything on ctx, as in torch.
+    __slots__ = ("fn", "next_edges", "input_meta", "needs_input_grad", "saved", "freed",
+                 "n_outputs", "output_meta", "hooks", "non_differentiable", "__dict__", "__weakref__")
+
+    def __init__(self, fn: type | None = None) -> None:
+        self.fn = fn
+        self.next_edges: tuple = ()
+        self.input_meta: tuple = ()
+        self.needs_input_grad: tuple = ()
+        self.saved: tuple = ()
+        self.freed = False
+        self.n_outputs = 1
+        self.output_meta: tuple = ()
+        self.hooks: list | None = None  # (output index, fn(grad array) -> grad array or None)
+        self.non_differentiable: tuple = ()
+
+    # -- the ctx API, as torch.autograd.function.FunctionCtx -----------------------------
+    def save_for_backward(self, *values: Any) -> None:
+        self.saved = values
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self.freed:
+            raise RuntimeError(FREED_MESSAGE)
+        return self.saved
+
+    def mark_non_differentiable(self, *outputs: Any) -> None:
+        self.non_differentiable = outputs
+
+    def name(self) -> str:
+        fn = self.fn
+        return fn.__name__ + ("Backward0" if fn.raw else "Backward")
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self.next_edges)
+
+    def register_hook(self, output_nr: int, hook: Any) -> None:
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append((output_nr, hook))
+
+    def release(self) -> None:
+        """Drop the saved arrays once backward has used them (unless retain_graph)."""
+        if self.saved:
+            self.saved = ()
+            self.freed = True
+
+    # -- used by the engine ----------------------------------------------------------------
+    def apply_backward(self, grads: list) -> tuple:
+        """Gradients w.r.t. each input, reduced to that input's shape and dtype."""
+        if self.freed:
+            raise RuntimeError(FREED_MESSAGE)
+        fn = self.fn
+        if fn.raw:
+            result = fn.backward(self, *grads)
+        else:
+            from ..tensor import Tensor
+
+            with no_grad():
+                result = fn.backward(self, *(Tensor._wrap(g) for g in grads))
+        if not isinstance(result, tuple):
+            result = (result,)
+        if fn.raw and len(result) < len(self.next_edges):
+            # built-in ops take their options (axes, shapes...) as trailing non-tensor arguments
+            result += (None,) * (len(self.next_edges) - len(result))
+        if len(result) != len(self.next_edges):
+            raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
+                               f"(expected {len(self.next_edges)}, got {len(result)})")
+        out = []
+        for i, (g, edge) in enumerate(zip(result, self.next_edges)):
+            if g is None or edge is None:
+                out.append(None)
+                continue
+            if not fn.raw:
+                g = g._data if hasattr(g, "_data") else g
+            shape, dtype = self.input_meta[i]
+            if g.shape != shape:
+                g = _sum_to_shape(g, shape, self, i)
+            if g.dtype != dtype:
+                g = g.astype(dtype)
+            out.append(g)
+        return tuple(out)
+
+
+def _sum_to_shape(g: Any, shape: tuple, node: Node, index: int) -> Any:
+    """Undo broadcasting: sum the gradient over the axes the forward broadcast along.
+
+    This is the only place in minigrad where broadcasting is undone.
+    """
+    extra = g.ndim - len(shape)
+    ok = extra >= 0 and all(s == 1 or s == gs for s, gs in zip(shape, g.shape[extra:]))
+    if not ok:
+        raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
+                           f"{list(g.shape)} but expected shape compatible with {list(shape)}")
+    axes = tuple(range(extra)) + tuple(extra + i for i, s in enumerate(shape) if s == 1 and g.shape[extra + i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape) if extra else g
+
+
+class AccumulateGrad(Node):
+    """The node that ends a path at a leaf: it adds the incoming gradient to ``leaf.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Any) -> None:
+        super().__init__(None)
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def accumulate(self, g: Any, owned: bool) -> None:
+        leaf = self.variable
+        if self.hooks:
+            for _, hook in self.hooks:
+                g2 = hook(leaf._wrap(g))
+                if g2 is not None:
+                    g, owned = g2._data, False
+        if g.dtype != leaf._data.dtype:
+            g, owned = g.astype(leaf._data.dtype), True
+        if leaf.grad is None:
+            # A borrowed array may also be another tensor's gradient: keep our own copy.
+            leaf.grad = leaf._wrap(g if owned else g.copy())
+        else:
+            leaf.grad._data += g
+
+
+class Function:
+    """Base class of every differentiable op (``torch.autograd.Function``).
+
+    Subclasses define ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)`` as static
+    methods and are called with ``MyFunction.apply(*args)``.
+    """
+
+    raw = False  # True for built-in ops, whose forward/backward take arrays, not tensors
+
+    @staticmethod
+    def forward(ctx: Node, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx: Node, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        from ..tensor import Tensor
+
+        ctx = Node(cls)
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx.needs_input_grad = needs
+        record = True in needs and is_grad_enabled()
+        if cls.raw:
+            device_type = None
+            fargs = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    a = a._data
+                    if device_type is None:
+                        device_type = type(a)
+                    elif type(a) is not device_type:
+                        _raise_device_mismatch(args)
+                fargs.append(a)
+            out = cls.forward(ctx, *fargs, **kwargs)
+        else:
+            with no_grad():
+                out = cls.forward(ctx, *(a.detach() if isinstance(a, Tensor) else a for a in args), **kwargs)
+        return _wrap_outputs(cls, ctx, args, out, record)
+
+
+def _wrap_outputs(cls: type, ctx: Node, args: tuple, out: Any, record: bool) -> Any:
+    from ..tensor import Tensor
+
+    single = not isinstance(out, tuple)
+    outs = (out,) if single else out
+    arrays = [o._data if isinstance(o, Tensor) else o for o in outs]
+    if not record:
+        result = tuple(Tensor._wrap(a) for a in arrays)
+        return result[0] if single else result
+    edges = []
+    meta = []
+    for a in args:
+        if isinstance(a, Tensor):
+            meta.append((a._data.shape, a._data.dtype))
+            edges.append(a._edge() if a.requires_grad else None)
+        else:
+            meta.append(None)
+            edges.append(None)
+    ctx.next_edges = tuple(edges)
+    ctx.input_meta = tuple(meta)
+    ctx.n_outputs = len(arrays)
+    ctx.output_meta = tuple((a.shape, a.dtype) for a in arrays)
+    non_diff = {id(o._data if isinstance(o, Tensor) else o) for o in ctx.non_differentiable}
+    result = []
+    for i, a in enumerate(arrays):
+        t = Tensor._wrap(a)
+        if id(a) not in non_diff and a.dtype.kind in "fc":
+            t.grad_fn = ctx
+            t._output_nr = i
+            t.requires_grad = True
+        result.append(t)
+    return result[0] if single else tuple(result)
+
+
+def _raise_device_mismatch(args: tuple) -> None:
+    from ..tensor import Tensor
+
+    devices = [str(a.device) for a in args if isinstance(a, Tensor)]
+    names = sorted(set(devices))
+    raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
+                       f"{names[0]} and {names[-1]}!")

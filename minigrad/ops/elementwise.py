@@ -1,0 +1,370 @@
+"""Elementwise ops. Each class keeps its forward and its backward side by side.
+
+``backward`` returns one gradient per forward argument (None where none is
+needed); gradients may keep the broadcast shape: the autograd base sums them
+back to each input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _backend
+from .._backend import xp_of
+from ..tensor import Tensor
+from ._base import Op, promote
+
+
+class Add(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(b if ctx.needs_input_grad[0] else None, a if ctx.needs_input_grad[1] else None)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        b, a = ctx.saved_tensors
+        return (g * b if b is not None else None), (g * a if a is not None else None)
+
+
+class Div(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a / b
+        # d(a/b)/db = -out/b: keep b and out, not a.
+        ctx.save_for_backward(b, out if ctx.needs_input_grad[1] else None)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        b, out = ctx.saved_tensors
+        ga = g / b if ctx.needs_input_grad[0] else None
+        gb = -g * out / b if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a**b
+        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        ga = g * b * a ** (b - 1) if ctx.needs_input_grad[0] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            xp = xp_of(out)
+            # torch's convention: the gradient w.r.t. the exponent is 0 where the base is 0.
+            gb = g * out * xp.log(xp.where(a == 0, 1, a))
+        return ga, gb
+
+
+class Neg(Op):
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Exp(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = xp_of(a).exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out
+
+
+class Log(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return xp_of(a).log(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g / a
+
+
+class Sqrt(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = xp_of(a).sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g / (2 * out)
+
+
+class Abs(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return xp_of(a).abs(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * xp_of(a).sign(a)
+
+
+class Tanh(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = xp_of(a).tanh(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (1 - out * out)
+
+
+class Sigmoid(Op):
+    @staticmethod
+    def forward(ctx, a):
+        xp = xp_of(a)
+        # exp of a non-positive number only: no overflow for large |a|.
+        e = xp.exp(-xp.abs(a))
+        out = xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out * (1 - out)
+
+
+class Relu(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = xp_of(a).maximum(a, 0)
+        ctx.save_for_backward(out)  # the output is kept anyway by the next op, the mask would be extra
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (out > 0)
+
+
+class Clamp(Op):
+    @staticmethod
+    def forward(ctx, a, min=None, max=None):
+        ctx.save_for_backward(a)
+        ctx.bounds = (min, max)
+        return xp_of(a).clip(a, min, max)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        keep = True
+        if lo is not None:
+            keep = a >= lo
+        if hi is not None:
+            keep = keep & (a <= hi)
+        return g * keep
+
+
+class Maximum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return xp_of(a).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        # Ties split the gradient evenly, as torch does.
+        share = (a > b) + 0.5 * (a == b)
+        return g * share, g * (1 - share)
+
+
+class Minimum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return xp_of(a).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        share = (a < b) + 0.5 * (a == b)
+        return g * share, g * (1 - share)
+
+
+class Where(Op):
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.save_for_backward(cond)
+        return xp_of(cond).where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        (cond,) = ctx.saved_tensors
+        return None, g * cond, g * ~cond
+
+
+class To(Op):
+    """A dtype and/or device change; the gradient goes back to the source dtype and device."""
+
+    @staticmethod
+    def forward(ctx, a, dtype=None, device=None):
+        ctx.source = (a.dtype, _backend.device_of(a))
+        if device is not None:
+            a = _backend.move(a, device)
+        if dtype is not None:
+            a = a.astype(dtype.np, copy=False)
+        return a
+
+    @staticmethod
+    def backward(ctx, g):
+        dtype, device = ctx.source
+        return _backend.move(g, device).astype(dtype, copy=False)
+
+
+class Clone(Op):
+    @staticmethod
+    def forward(ctx, a):
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+# -- the functions users call -----------------------------------------------------------------
+
+
+def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
+    a, b = promote(a, b)
+    return Add.apply(a, b if alpha == 1 else b * alpha)
+
+
+def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
+    a, b = promote(a, b)
+    return Sub.apply(a, b if alpha == 1 else b * alpha)
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    return Mul.apply(*promote(a, b))
+
+
+def div(a: Any, b: Any) -> Tensor:
+    a, b = promote(a, b)
+    # Integer division in torch's "/" gives floats.
+    if isinstance(a, Tensor) and a._data.dtype.kind in "iub" and not (isinstance(b, Tensor) and b.is_floating_point()):
+        from .. import _dtype
+
+        a = a.to(_dtype.get_default_dtype())
+    elif not isinstance(a, Tensor) and b._data.dtype.kind in "iub":
+        from .. import _dtype
+
+        b = b.to(_dtype.get_default_dtype())
+    return Div.apply(a, b)
+
+
+def pow(a: Any, b: Any) -> Tensor:
+    return Pow.apply(*promote(a, b))
+
+
+def neg(a: Tensor) -> Tensor:
+    return Neg.apply(a)
+
+
+def exp(a: Tensor) -> Tensor:
+    return Exp.apply(a)
+
+
+def log(a: Tensor) -> Tensor:
+    return Log.apply(a)
+
+
+def sqrt(a: Tensor) -> Tensor:
+    return Sqrt.apply(a)
+
+
+def abs(a: Tensor) -> Tensor:
+    return Abs.apply(a)
+
+
+def tanh(a: Tensor) -> Tensor:
+    return Tanh.apply(a)
+
+
+def sigmoid(a: Tensor) -> Tensor:
+    return Sigmoid.apply(a)
+
+
+def relu(a: Tensor) -> Tensor:
+    return Relu.apply(a)
+
+
+def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return Clamp.apply(a, min, max)
+
+
+def maximum(a: Tensor, b: Tensor) -> Tensor:
+    return Maximum.apply(*promote(a, b))
+
+
+def minimum(a: Tensor, b: Tensor) -> Tensor:
+    return Minimum.apply(*promote(a, b))
+
+
+def where(condition: Tensor, input: Any, other: Any) -> Tensor:
+    input, other = promote(input, other)
+    return Where.apply(condition, input, other)
+
+
+def to(a: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
+    if dtype is not None and a._data.dtype == dtype.np:
+        dtype = None
+    if device is not None and _backend.device_of(a._data) == device:
+        device = None
+    if dtype is None and device is None:
+        return a
+    return To.apply(a, dtype, device)
+
+
+def clone(a: Tensor) -> Tensor:
+    return Clone.apply(a)

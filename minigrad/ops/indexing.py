@@ -1,0 +1,67 @@
+"""Indexing: basic slices and integer/bool array indices, with a gradient that scatters back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._backend import xp_of
+from ..tensor import Tensor
+from ._base import Op
+
+
+def unwrap_index(index: Any) -> Any:
+    """Replace tensors inside an index by their arrays."""
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, tuple):
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return index
+    return index
+
+
+def _is_basic(index: Any) -> bool:
+    """Slices, ints, None and Ellipsis only: the result is a view and no index repeats."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, slice)) or p is None or p is Ellipsis for p in parts)
+
+
+class GetItem(Op):
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.source = (a.shape, a.dtype)
+        ctx.index = index
+        return a[index]
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, dtype = ctx.source
+        xp = xp_of(g)
+        out = xp.zeros(shape, dtype=dtype)
+        if _is_basic(ctx.index):
+            out[ctx.index] = g
+        else:
+            xp.add.at(out, ctx.index, g)  # repeated indices accumulate
+        return out
+
+
+def getitem(a: Tensor, index: Any) -> Tensor:
+    index = unwrap_index(index)
+    try:
+        if not a.requires_grad:
+            return Tensor._wrap(a._data[index])
+        return GetItem.apply(a, index)
+    except IndexError as exc:
+        raise IndexError(str(exc).replace("axis", "dimension")) from None
+
+
+def gather(a: Tensor, dim: int, index: Tensor) -> Tensor:
+    """``out[i][j] = a[i][index[i][j]]`` for dim=1, as torch.gather."""
+    return GetItem.apply(a, _gather_index(a._data, dim, index._data))
+
+
+def _gather_index(a: Any, dim: int, idx: Any) -> tuple:
+    xp = xp_of(a)
+    dim %= a.ndim
+    grids = xp.indices(idx.shape, sparse=True)
+    return tuple(idx if d == dim else grids[d] for d in range(a.ndim))

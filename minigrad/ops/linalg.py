@@ -1,0 +1,83 @@
+"""Matrix products. ``Addmm`` is what ``nn.Linear`` runs: one op for ``x @ W.T + b``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..tensor import Tensor
+from ._base import Op, promote
+
+
+class MatMul(Op):
+    """Matrix product of operands with >= 2 dims (batch dims broadcast)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(b if ctx.needs_input_grad[0] else None, a if ctx.needs_input_grad[1] else None)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, g):
+        b, a = ctx.saved_tensors
+        ga = g @ b.swapaxes(-1, -2) if b is not None else None
+        gb = a.swapaxes(-1, -2) @ g if a is not None else None
+        return ga, gb
+
+
+class Addmm(Op):
+    """``x @ weight.T + bias`` with weight shaped (out, in), as torch's linear."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(weight if ctx.needs_input_grad[0] else None, x if ctx.needs_input_grad[1] else None)
+        out = x @ weight.T  # a transposed view: BLAS reads it without a copy
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        weight, x = ctx.saved_tensors
+        gx = g @ weight if weight is not None else None
+        gw = None
+        if x is not None:
+            gw = g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+        gb = None
+        if ctx.needs_input_grad[2]:
+            gb = g.reshape(-1, g.shape[-1]).sum(axis=0)
+        return gx, gw, gb
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    a, b = promote(a, b)
+    sa, sb = a._data.shape, b._data.shape
+    if not sa or not sb:
+        raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
+                           f"{len(sa)}D and {len(sb)}D")
+    k_a = sa[-1]
+    k_b = sb[0] if len(sb) == 1 else sb[-2]
+    if k_a != k_b:
+        left = f"{sa[0]}x{sa[1]}" if len(sa) == 2 else "x".join(map(str, sa))
+        right = f"{sb[0]}x{sb[1]}" if len(sb) == 2 else "x".join(map(str, sb))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({left} and {right})")
+    # A vector is a matrix with one extra dim, removed again from the result (torch's rule).
+    if len(sa) == 1 and len(sb) == 1:
+        return (a * b).sum()
+    if len(sa) == 1:
+        return MatMul.apply(a.unsqueeze(0), b).squeeze(-2)
+    if len(sb) == 1:
+        return MatMul.apply(a, b.unsqueeze(-1)).squeeze(-1)
+    return MatMul.apply(a, b)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    if input._data.shape[-1:] != weight._data.shape[-1:]:
+        rows = 1
+        for s in input._data.shape[:-1]:
+            rows *= s
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input._data.shape[-1]} and "
+                           f"{weight._data.shape[1]}x{weight._data.shape[0]})")
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {input.dtype.name.capitalize()} "
+                           f"and {weight.dtype.name.capitalize()}")
+    return Addmm.apply(input, weight, bias)

@@ -1,0 +1,173 @@
+"""Reductions over all elements or along ``dim`` (with ``keepdim``), as torch defines them."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, NamedTuple
+
+from .._backend import xp_of
+from ..tensor import Tensor
+from ._base import Op
+
+
+def _axes(dim: Any, ndim: int) -> tuple | None:
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    n = builtins.max(ndim, 1)
+    for d in dims:
+        if not -n <= d < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+    return tuple(d % n for d in dims) if ndim else None
+
+
+def _expand_back(g: Any, shape: tuple, axes: tuple | None, keepdim: bool) -> Any:
+    """Give a reduced gradient back the dimensions the reduction removed, ready to broadcast."""
+    if axes is not None and not keepdim:
+        for ax in sorted(axes):
+            g = xp_of(g).expand_dims(g, ax)
+    return g
+
+
+class Sum(Op):
+    @staticmethod
+    def forward(ctx, a, axes=None, keepdim=False):
+        ctx.args = (a.shape, axes, keepdim)
+        return a.sum(axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, axes, keepdim = ctx.args
+        return xp_of(g).broadcast_to(_expand_back(g, shape, axes, keepdim), shape)
+
+
+class Mean(Op):
+    @staticmethod
+    def forward(ctx, a, axes=None, keepdim=False):
+        ctx.args = (a.shape, axes, keepdim)
+        out = a.mean(axis=axes, keepdims=keepdim)
+        ctx.count = a.size // builtins.max(out.size, 1) if a.size else 0
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, axes, keepdim = ctx.args
+        return xp_of(g).broadcast_to(_expand_back(g / ctx.count, shape, axes, keepdim), shape)
+
+
+class MaxMin(Op):
+    """max or min over all elements: the gradient is shared evenly between tied extremes (torch's rule)."""
+
+    @staticmethod
+    def forward(ctx, a, largest=True):
+        out = a.max() if largest else a.min()
+        ctx.save_for_backward(a == out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (hit,) = ctx.saved_tensors
+        return g * hit / hit.sum()
+
+
+class MaxMinDim(Op):
+    """max or min along one dim: the gradient goes to the first extreme (the returned index)."""
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim, largest=True):
+        xp = xp_of(a)
+        idx = xp.expand_dims((a.argmax if largest else a.argmin)(axis=axis), axis)
+        values = xp.take_along_axis(a, idx, axis=axis)
+        ctx.save_for_backward(idx)
+        ctx.args = (a.shape, axis, keepdim)
+        if not keepdim:
+            values, idx = values.squeeze(axis), idx.squeeze(axis)
+        ctx.mark_non_differentiable(idx)
+        return values, idx
+
+    @staticmethod
+    def backward(ctx, g, _g_idx):
+        (idx,) = ctx.saved_tensors
+        shape, axis, keepdim = ctx.args
+        xp = xp_of(g)
+        if not keepdim:
+            g = xp.expand_dims(g, axis)
+        out = xp.zeros(shape, dtype=g.dtype)
+        xp.put_along_axis(out, idx, g, axis=axis)
+        return out
+
+
+class ValuesIndices(NamedTuple):
+    values: Tensor
+    indices: Tensor
+
+
+def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    if dtype is not None:
+        a = a.to(dtype)
+    elif a._data.dtype.kind in "bi" and a._data.dtype.itemsize < 8 or a._data.dtype.kind == "b":
+        from .. import _dtype
+
+        a = a.to(_dtype.int64)  # torch sums integers and bools in int64
+    return Sum.apply(a, _axes(dim, a._data.ndim), keepdim)
+
+
+def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    if dtype is not None:
+        a = a.to(dtype)
+    if a._data.dtype.kind not in "fc":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                           f"complex dtype. Got: {a.dtype.name.capitalize()}")
+    return Mean.apply(a, _axes(dim, a._data.ndim), keepdim)
+
+
+def _max_min(a: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
+    if dim is None:
+        if a._data.size == 0:
+            raise RuntimeError(f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+        return MaxMin.apply(a, largest)
+    if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
+        from .elementwise import maximum, minimum
+
+        return (maximum if largest else minimum)(a, dim)
+    (axis,) = _axes(dim, a._data.ndim) or (0,)
+    return ValuesIndices(*MaxMinDim.apply(a, axis, keepdim, largest))
+
+
+def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    return _max_min(a, dim, keepdim, True)
+
+
+def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    return _max_min(a, dim, keepdim, False)
+
+
+def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    if dim is None:
+        return Tensor._wrap(a._data.argmax())
+    (axis,) = _axes(dim, a._data.ndim) or (0,)
+    return Tensor._wrap(a._data.argmax(axis=axis, keepdims=keepdim))
+
+
+def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    if dim is None:
+        return Tensor._wrap(a._data.argmin())
+    (axis,) = _axes(dim, a._data.ndim) or (0,)
+    return Tensor._wrap(a._data.argmin(axis=axis, keepdims=keepdim))
+
+
+def var(a: Tensor, dim: Any = None, keepdim: bool = False, *, correction: int = 1, unbiased: Any = None) -> Tensor:
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    axes = _axes(dim, a._data.ndim)
+    n = a._data.size if axes is None else 1
+    if axes is not None:
+        for ax in axes:
+            n *= a._data.shape[ax]
+    centred = a - mean(a, dim, keepdim=True)
+    return sum(centred * centred, dim, keepdim) / (n - correction)
+
+
+def std(a: Tensor, dim: Any = None, keepdim: bool = False, *, correction: int = 1, unbiased: Any = None) -> Tensor:
+    return var(a, dim, keepdim, correction=correction, unbiased=unbiased).sqrt()

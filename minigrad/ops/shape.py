@@ -1,0 +1,176 @@
+"""Ops that only rearrange elements: their backward rearranges the gradient the other way."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .._backend import xp_of
+from ..tensor import Tensor
+from ._base import Op
+
+
+def _shape_arg(shape: tuple) -> tuple:
+    """Accept both ``view(2, 3)`` and ``view((2, 3))``."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+
+
+class Reshape(Op):
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.source_shape = a.shape
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {a.size}") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.source_shape)
+
+
+class Permute(Op):
+    @staticmethod
+    def forward(ctx, a, axes):
+        ctx.axes = axes
+        return a.transpose(axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        inverse = [0] * len(ctx.axes)
+        for i, ax in enumerate(ctx.axes):
+            inverse[ax] = i
+        return g.transpose(inverse)
+
+
+class Expand(Op):
+    @staticmethod
+    def forward(ctx, a, shape):
+        return xp_of(a).broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g  # the autograd base sums it back to the input's shape
+
+
+class Cat(Op):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        ctx.axis = axis
+        ctx.sizes = [a.shape[axis] for a in arrays]
+        return xp_of(arrays[0]).concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = xp_of(g)
+        bounds = list(xp.cumsum(xp.asarray(ctx.sizes[:-1])).tolist()) if len(ctx.sizes) > 1 else []
+        return (None, *xp.split(g, bounds, axis=ctx.axis))
+
+
+class Stack(Op):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        ctx.axis = axis
+        return xp_of(arrays[0]).stack(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = xp_of(g)
+        return (None, *(xp.take(g, i, axis=ctx.axis) for i in range(g.shape[ctx.axis])))
+
+
+def _dim(d: int, ndim: int) -> int:
+    if not -ndim <= d < ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {d})")
+    return d % ndim
+
+
+def reshape(a: Tensor, *shape: Any) -> Tensor:
+    return Reshape.apply(a, _infer(_shape_arg(shape), a._data.size))
+
+
+def _infer(shape: tuple, size: int) -> tuple:
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    return tuple(int(s) for s in shape)
+
+
+def view(a: Tensor, *shape: Any) -> Tensor:
+    return reshape(a, *shape)
+
+
+def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    shape = a._data.shape
+    if not shape:
+        return reshape(a, 1)
+    s, e = _dim(start_dim, len(shape)), _dim(end_dim, len(shape))
+    n = 1
+    for k in shape[s:e + 1]:
+        n *= k
+    return reshape(a, shape[:s] + (n,) + shape[e + 1:])
+
+
+def permute(a: Tensor, *dims: Any) -> Tensor:
+    dims = _shape_arg(dims)
+    if len(dims) != a._data.ndim:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+                           f"length of the desired ordering of dimensions i.e. input.dim() = {a._data.ndim} is "
+                           f"not equal to len(dims) = {len(dims)}")
+    return Permute.apply(a, tuple(_dim(d, a._data.ndim) for d in dims))
+
+
+def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
+    n = a._data.ndim
+    axes = list(range(n))
+    d0, d1 = _dim(dim0, n), _dim(dim1, n)
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    return Permute.apply(a, tuple(axes))
+
+
+def t(a: Tensor) -> Tensor:
+    if a._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {a._data.ndim}D")
+    return a if a._data.ndim < 2 else transpose(a, 0, 1)
+
+
+def T(a: Tensor) -> Tensor:
+    return Permute.apply(a, tuple(reversed(range(a._data.ndim))))
+
+
+def unsqueeze(a: Tensor, dim: int) -> Tensor:
+    d = _dim(dim, a._data.ndim + 1)
+    shape = a._data.shape
+    return reshape(a, shape[:d] + (1,) + shape[d:])
+
+
+def squeeze(a: Tensor, dim: Any = None) -> Tensor:
+    shape = a._data.shape
+    if dim is None:
+        return reshape(a, tuple(s for s in shape if s != 1))
+    dims = {_dim(d, max(len(shape), 1)) for d in ((dim,) if isinstance(dim, int) else dim)}
+    return reshape(a, tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1)))
+
+
+def expand(a: Tensor, *shape: Any) -> Tensor:
+    shape = _shape_arg(shape)
+    lead = len(shape) - a._data.ndim
+    full = tuple(a._data.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
+    return Expand.apply(a, full)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    return Cat.apply(_dim(dim, tensors[0]._data.ndim), *tensors)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    first = tensors[0]._data.shape
+    for i, t_ in enumerate(tensors):
+        if t_._data.shape != first:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 and "
+                               f"{list(t_._data.shape)} at entry {i}")
+    return Stack.apply(_dim(dim, len(first) + 1), *tensors)

@@ -1,0 +1,61 @@
+"""softmax and log_softmax along a dim, computed stably (the row maximum is subtracted first)."""
+
+from __future__ import annotations
+
+from .._backend import xp_of
+from ..tensor import Tensor
+from ._base import Op
+
+
+class Softmax(Op):
+    @staticmethod
+    def forward(ctx, a, axis):
+        xp = xp_of(a)
+        e = xp.exp(a - a.max(axis=axis, keepdims=True))
+        out = e / e.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return out * (g - (g * out).sum(axis=ctx.axis, keepdims=True))
+
+
+class LogSoftmax(Op):
+    @staticmethod
+    def forward(ctx, a, axis):
+        xp = xp_of(a)
+        shifted = a - a.max(axis=axis, keepdims=True)
+        out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g - xp_of(out).exp(out) * g.sum(axis=ctx.axis, keepdims=True)
+
+
+def _axis(a: Tensor, dim: int | None) -> int:
+    n = a._data.ndim
+    if dim is None:  # torch's legacy implicit dim
+        dim = 0 if n in (0, 1, 3) else 1
+    if not -max(n, 1) <= dim < max(n, 1):
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-max(n, 1)}, {max(n, 1) - 1}], "
+                         f"but got {dim})")
+    return dim % max(n, 1)
+
+
+def softmax(a: Tensor, dim: int | None = None, dtype: object = None) -> Tensor:
+    if dtype is not None:
+        a = a.to(dtype)
+    return Softmax.apply(a, _axis(a, dim))
+
+
+def log_softmax(a: Tensor, dim: int | None = None, dtype: object = None) -> Tensor:
+    if dtype is not None:
+        a = a.to(dtype)
+    return LogSoftmax.apply(a, _axis(a, dim))

@@ -1,0 +1,491 @@
+"""``Tensor``: an n-dimensional array (NumPy or CuPy) that remembers how it was computed.
+
+The class holds data and graph bookkeeping; the differentiable ops live in
+``minigrad/ops`` and the methods here only forward to them.
+"""
+
+from __future__ import annotations
+
+import builtins
+import weakref
+from typing import Any, Callable, Sequence
+
+import numpy
+
+from . import _backend, _dtype
+from ._grad_mode import is_grad_enabled
+from .autograd.function import AccumulateGrad, Node
+
+
+class Tensor:
+    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_output_nr", "_accumulator", "_retains_grad",
+                 "_param_name", "__weakref__", "__dict__")
+
+    def __init__(self, data: Any, *, requires_grad: bool = False) -> None:
+        if isinstance(data, Tensor):
+            data = data._data
+        self._data = data
+        self.grad: Tensor | None = None
+        self.requires_grad = False
+        self.grad_fn: Node | None = None
+        self._output_nr = 0
+        self._accumulator: AccumulateGrad | None = None
+        self._retains_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array: Any) -> Tensor:
+        """A plain tensor around ``array`` (no copy, no graph)."""
+        t = Tensor.__new__(Tensor)
+        t._data = array
+        t.grad = None
+        t.requires_grad = False
+        t.grad_fn = None
+        t._output_nr = 0
+        t._accumulator = None
+        t._retains_grad = False
+        return t
+
+    # -- graph bookkeeping -----------------------------------------------------------------
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def _edge(self) -> tuple:
+        """Where a gradient for this tensor goes: its grad_fn, or the AccumulateGrad of a leaf."""
+        if self.grad_fn is not None:
+            return (self.grad_fn, self._output_nr)
+        if self._accumulator is None:
+            self._accumulator = AccumulateGrad(self)
+        return (self._accumulator, 0)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not self.is_leaf:
+            if requires_grad:
+                return self
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
+                               "computed variable in a subgraph that doesn't require differentiation use "
+                               "var_no_grad = var.detach().")
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.is_leaf or self._retains_grad:
+            return
+        self._retains_grad = True
+        ref = weakref.ref(self)
+
+        def store(g: Any) -> None:
+            t = ref()
+            if t is not None:
+                t.grad = Tensor._wrap(g.copy()) if t.grad is None else Tensor._wrap(t.grad._data + g)
+
+        self.grad_fn.register_hook(self._output_nr, store)
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+
+        def on_array(g: Any) -> Any:
+            result = hook(Tensor._wrap(g))
+            return None if result is None else result._data
+
+        if self.grad_fn is None:
+            self._edge()[0].register_hook(0, lambda g: hook(g))
+        else:
+            self.grad_fn.register_hook(self._output_nr, on_array)
+        return hook
+
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        from .autograd.engine import run_backward
+
+        if create_graph:
+            raise NotImplementedError("minigrad does not build graphs of the backward pass (create_graph=True)")
+        if not self.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        if gradient is None:
+            if self._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = self._xp.ones_like(self._data)
+        else:
+            g = gradient._data if isinstance(gradient, Tensor) else self._xp.asarray(gradient)
+            if g.shape != self._data.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {_size(g.shape)} and "
+                                   f"output[0] has a shape of {_size(self._data.shape)}.")
+            g = g.astype(self._data.dtype, copy=False)
+        run_backward([self], [g], bool(retain_graph))
+
+    def detach(self) -> Tensor:
+        return Tensor._wrap(self._data)
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    # -- data and metadata -----------------------------------------------------------------
+    @property
+    def data(self) -> Tensor:
+        """The same storage without history (torch's ``.data``)."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data if isinstance(value, Tensor) else value
+
+    @property
+    def _xp(self) -> Any:
+        return _backend.xp_of(self._data)
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    @property
+    def dtype(self) -> _dtype.dtype:
+        return _dtype.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self) -> _backend.device:
+        return _backend.device_of(self._data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._data.nbytes)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def numpy(self, *, force: bool = False) -> numpy.ndarray:
+        if self.device.type != "cpu":
+            if not force:
+                raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
+                                "copy the tensor to host memory first.")
+            return _backend.to_host(self._data)
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def item(self) -> Any:
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return _backend.to_host(self._data).tolist()
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Any:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return builtins.bool(self._data)
+
+    def __float__(self) -> float:
+        return builtins.float(self.item())
+
+    def __int__(self) -> int:
+        return builtins.int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return builtins.int(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> numpy.ndarray:
+        a = _backend.to_host(self._data)
+        return a if dtype is None else a.astype(dtype)
+
+    def __repr__(self) -> str:
+        from ._format import tensor_repr
+
+        return tensor_repr(self)
+
+    # -- conversions (differentiable where torch's are) -------------------------------------
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)``."""
+        from .ops.elementwise import to
+
+        dtype = kwargs.pop("dtype", None)
+        device = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("copy", None)
+        if kwargs:
+            raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        for a in args:
+            if isinstance(a, _dtype.dtype):
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            else:
+                device = a
+        return to(self, dtype, None if device is None else _backend.as_device(device))
+
+    def type(self, dtype: Any = None) -> Any:
+        return self.to(dtype) if dtype is not None else f"minigrad.{self.dtype.name}"
+
+    def float(self) -> Tensor:
+        return self.to(_dtype.float32)
+
+    def double(self) -> Tensor:
+        return self.to(_dtype.float64)
+
+    def half(self) -> Tensor:
+        return self.to(_dtype.float16)
+
+    def long(self) -> Tensor:
+        return self.to(_dtype.int64)
+
+    def int(self) -> Tensor:
+        return self.to(_dtype.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(_dtype.bool)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device: Any = None) -> Tensor:
+        return self.to(_backend.device("cuda", device if isinstance(device, builtins.int) else None)
+                       if not isinstance(device, (str, _backend.device)) else device)
+
+    def clone(self) -> Tensor:
+        from .ops.elementwise import clone
+
+        return clone(self)
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    # -- in-place (not recorded: minigrad does not differentiate through in-place ops) -------
+    def _check_inplace(self) -> None:
+        if self.requires_grad and is_grad_enabled():
+            if self.is_leaf:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+            raise RuntimeError("minigrad does not record in-place operations on tensors that require grad; "
+                               "use the out-of-place form (x = x + y) or wrap it in minigrad.no_grad()")
+
+    def _inplace(self, value: Any, op: Callable) -> Tensor:
+        self._check_inplace()
+        other = value._data if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor) and type(other) is not type(self._data):
+            from .autograd.function import _raise_device_mismatch
+
+            _raise_device_mismatch((self, value))
+        op(self._data, other)
+        return self
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> Tensor:
+        self._check_inplace()
+        self._data[...] = value._data if isinstance(value, Tensor) else value
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        self._check_inplace()
+        src = src._data if isinstance(src, Tensor) else src
+        self._data[...] = _backend.move(src, self.device) if not isinstance(src, (builtins.int, builtins.float)) else src
+        return self
+
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        if alpha != 1:
+            other = other * alpha
+        return self._inplace(other, _iadd)
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        if alpha != 1:
+            other = other * alpha
+        return self._inplace(other, _isub)
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._inplace(other, _imul)
+
+    def div_(self, other: Any) -> Tensor:
+        return self._inplace(other, _idiv)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        self._check_inplace()
+        self._xp.clip(self._data, min, max, out=self._data)
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        self._check_inplace()
+        r = _backend.rng(self.device)
+        self._data[...] = r.uniform(a, b, size=self._data.shape)
+        return self
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        self._check_inplace()
+        r = _backend.rng(self.device)
+        self._data[...] = r.normal(mean, std, size=self._data.shape)
+        return self
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check_inplace()
+        from .ops.indexing import unwrap_index
+
+        self._data[unwrap_index(index)] = value._data if isinstance(value, Tensor) else value
+
+    # Arithmetic operators and methods such as .exp() or .sum() are attached by
+    # minigrad/ops/__init__.py, next to the ops that implement them.
+
+    def _compare(self, other: Any, op: Callable) -> Tensor:
+        other = other._data if isinstance(other, Tensor) else other
+        return Tensor._wrap(op(self._data, other))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, _eq)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, _ne)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, _lt)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, _le)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, _gt)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, _ge)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def __invert__(self) -> Tensor:
+        return Tensor._wrap(~self._data)
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._compare(other, _and)
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._compare(other, _or)
+
+    def equal(self, other: Tensor) -> bool:
+        return self.shape == other.shape and builtins.bool((self._data == other._data).all())
+
+    def allclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+        return builtins.bool(self._xp.allclose(self._data, other._data, rtol=rtol, atol=atol))
+
+    def all(self) -> Tensor:
+        return Tensor._wrap(self._data.all())
+
+    def any(self) -> Tensor:
+        return Tensor._wrap(self._data.any())
+
+
+def _iadd(a: Any, b: Any) -> None:
+    a += b
+
+
+def _isub(a: Any, b: Any) -> None:
+    a -= b
+
+
+def _imul(a: Any, b: Any) -> None:
+    a *= b
+
+
+def _idiv(a: Any, b: Any) -> None:
+    a /= b
+
+
+def _eq(a: Any, b: Any) -> Any:
+    return a == b
+
+
+def _ne(a: Any, b: Any) -> Any:
+    return a != b
+
+
+def _lt(a: Any, b: Any) -> Any:
+    return a < b
+
+
+def _le(a: Any, b: Any) -> Any:
+    return a <= b
+
+
+def _gt(a: Any, b: Any) -> Any:
+    return a > b
+
+
+def _ge(a: Any, b: Any) -> Any:
+    return a >= b
+
+
+def _and(a: Any, b: Any) -> Any:
+    return a & b
+
+
+def _or(a: Any, b: Any) -> Any:
+    return a | b
+
+
+class Size(tuple):
+    """torch.Size: a tuple that prints as ``minigrad.Size([2, 3])``."""
+
+    def __repr__(self) -> str:
+        return f"minigrad.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+def _size(shape: Sequence[int]) -> str:
+    return f"[{', '.join(str(s) for s in shape)}]"
