@@ -14,37 +14,31 @@ import numpy
 
 from . import _backend, _dtype
 from ._grad_mode import is_grad_enabled
+from .autograd import function as _function
 from .autograd.function import AccumulateGrad, Node
 
 
 class Tensor:
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_output_nr", "_accumulator", "_retains_grad",
-                 "_param_name", "__weakref__", "__dict__")
+    # Class-level defaults keep tensor creation cheap: most tensors only ever set _data.
+    grad: Tensor | None = None
+    requires_grad: bool = False
+    grad_fn: Node | None = None
+    _output_nr = 0  # which output of grad_fn this tensor is
+    _accumulator: AccumulateGrad | None = None  # a leaf's AccumulateGrad node, made on first use
+    _retains_grad = False
 
     def __init__(self, data: Any, *, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
             data = data._data
         self._data = data
-        self.grad: Tensor | None = None
-        self.requires_grad = False
-        self.grad_fn: Node | None = None
-        self._output_nr = 0
-        self._accumulator: AccumulateGrad | None = None
-        self._retains_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
     @classmethod
     def _wrap(cls, array: Any) -> Tensor:
         """A plain tensor around ``array`` (no copy, no graph)."""
-        t = Tensor.__new__(Tensor)
+        t = _new(Tensor)
         t._data = array
-        t.grad = None
-        t.requires_grad = False
-        t.grad_fn = None
-        t._output_nr = 0
-        t._accumulator = None
-        t._retains_grad = False
         return t
 
     # -- graph bookkeeping -----------------------------------------------------------------
@@ -424,6 +418,10 @@ class Tensor:
 
     def any(self) -> Tensor:
         return Tensor._wrap(self._data.any())
+
+
+_new = object.__new__
+_function.Tensor = Tensor  # the autograd base wraps outputs without importing this module at call time
 
 
 def _iadd(a: Any, b: Any) -> None:

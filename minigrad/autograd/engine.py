@@ -18,40 +18,40 @@ from .function import AccumulateGrad, Node
 
 def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
     """Backpropagate ``grads`` (arrays) from the tensors ``roots`` to every leaf."""
-    pending: dict[Node, list] = {}
-    owned: dict[Node, list] = {}  # False where the buffered array may be shared with another gradient
+    pending: dict[Node, list] = {}  # node -> gradient per output, summed as they arrive
+    owned: dict[Node, list] = {}  # False where that array may be shared with another gradient
     start = []
     for t, g in zip(roots, grads):
         node, k = t._edge()
         _add(pending, owned, node, k, g, False)
         start.append(node)
+    start = list(dict.fromkeys(start))
 
+    # How many edges point at each node: it may run only once all of them have delivered.
     dependencies: dict[Node, int] = {}
-    stack = list(dict.fromkeys(start))
-    seen = set(stack)
+    stack = list(start)
     while stack:
-        node = stack.pop()
-        for edge in node.next_edges:
-            if edge is None:
-                continue
-            nxt = edge[0]
-            dependencies[nxt] = dependencies.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
+        for edge in stack.pop().next_edges:
+            if edge is not None:
+                nxt = edge[0]
+                if nxt in dependencies:
+                    dependencies[nxt] += 1
+                else:
+                    dependencies[nxt] = 1
+                    stack.append(nxt)
 
-    ready = [n for n in dict.fromkeys(start) if dependencies.get(n, 0) == 0]
+    ready = [n for n in start if n not in dependencies]
     while ready:
         node = ready.pop()
         buf = pending.pop(node)
         flags = owned.pop(node)
-        if isinstance(node, AccumulateGrad):
+        if type(node) is AccumulateGrad:
             if buf[0] is not None:
                 node.accumulate(buf[0], flags[0])
             continue
         if all(g is None for g in buf):  # nothing flows through this node
+            out_grads = buf
             in_grads = (None,) * len(node.next_edges)
-            out_grads = ()
         else:
             out_grads = _materialize(node, buf)
             if node.hooks:
@@ -59,21 +59,24 @@ def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
             in_grads = node.apply_backward(out_grads)
         if not retain_graph:
             node.release()
-        seen_ids = {id(g) for g in out_grads}
+        seen_ids = [id(g) for g in out_grads]
         for edge, g in zip(node.next_edges, in_grads):
             if edge is None:
                 continue
             nxt, k = edge
             if g is not None:
-                # A gradient is ours to keep (and to add into later) only if it is a fresh array.
-                is_owned = id(g) not in seen_ids and getattr(g, "base", None) is None
-                seen_ids.add(id(g))
+                # A gradient is ours to add into later only if it is a fresh array, not a view or
+                # a pass-through of the incoming gradient, nor handed to another input as well.
+                gid = id(g)
+                is_owned = gid not in seen_ids and g.base is None
+                seen_ids.append(gid)
                 _add(pending, owned, nxt, k, g, is_owned)
             elif nxt not in pending:
                 pending[nxt] = [None] * nxt.n_outputs
                 owned[nxt] = [False] * nxt.n_outputs
-            dependencies[nxt] -= 1
-            if dependencies[nxt] == 0:
+            left = dependencies[nxt] - 1
+            dependencies[nxt] = left
+            if left == 0:
                 ready.append(nxt)
 
 

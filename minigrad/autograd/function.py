@@ -29,24 +29,25 @@ FREED_MESSAGE = (
 )
 
 
+Tensor: Any = None  # set by minigrad/tensor.py (the two modules refer to each other)
+
+
 class Node:
     """A recorded op, also the ``ctx`` its forward and backward receive."""
 
-    # __dict__ stays so that users can hang anything on ctx, as in torch.
-    __slots__ = ("fn", "next_edges", "input_meta", "needs_input_grad", "saved", "freed",
-                 "n_outputs", "output_meta", "hooks", "non_differentiable", "__dict__", "__weakref__")
+    # Class-level defaults: an op sets only what it uses, which keeps recording cheap.
+    next_edges: tuple = ()  # per input: (node, output index) its gradient goes to, or None
+    input_meta: tuple = ()  # per input: (shape, dtype), to reduce and cast gradients
+    needs_input_grad: tuple = ()
+    saved: tuple = ()
+    freed = False
+    n_outputs = 1
+    output_meta: tuple = ()
+    hooks: list | None = None  # (output index, fn(grad array) -> grad array or None)
+    non_differentiable: tuple = ()
 
     def __init__(self, fn: type | None = None) -> None:
         self.fn = fn
-        self.next_edges: tuple = ()
-        self.input_meta: tuple = ()
-        self.needs_input_grad: tuple = ()
-        self.saved: tuple = ()
-        self.freed = False
-        self.n_outputs = 1
-        self.output_meta: tuple = ()
-        self.hooks: list | None = None  # (output index, fn(grad array) -> grad array or None)
-        self.non_differentiable: tuple = ()
 
     # -- the ctx API, as torch.autograd.function.FunctionCtx -----------------------------
     def save_for_backward(self, *values: Any) -> None:
@@ -92,8 +93,6 @@ class Node:
         if fn.raw:
             result = fn.backward(self, *grads)
         else:
-            from ..tensor import Tensor
-
             with no_grad():
                 result = fn.backward(self, *(Tensor._wrap(g) for g in grads))
         if not isinstance(result, tuple):
@@ -139,8 +138,6 @@ def _sum_to_shape(g: Any, shape: tuple, node: Node, index: int) -> Any:
 class AccumulateGrad(Node):
     """The node that ends a path at a leaf: it adds the incoming gradient to ``leaf.grad``."""
 
-    __slots__ = ("variable",)
-
     def __init__(self, variable: Any) -> None:
         super().__init__(None)
         self.variable = variable
@@ -184,67 +181,82 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from ..tensor import Tensor
-
         ctx = Node(cls)
-        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        ctx.needs_input_grad = needs
+        needs = []
+        fargs = []
+        array_type = None
+        for a in args:
+            if isinstance(a, Tensor):
+                needs.append(a.requires_grad)
+                if cls.raw:
+                    arr = a._data
+                    if array_type is None:
+                        array_type = type(arr)
+                    elif type(arr) is not array_type:
+                        _raise_device_mismatch(args)
+                    fargs.append(arr)
+                else:
+                    fargs.append(a.detach())
+            else:
+                needs.append(False)
+                fargs.append(a)
+        ctx.needs_input_grad = needs = tuple(needs)
         record = True in needs and is_grad_enabled()
         if cls.raw:
-            device_type = None
-            fargs = []
-            for a in args:
-                if isinstance(a, Tensor):
-                    a = a._data
-                    if device_type is None:
-                        device_type = type(a)
-                    elif type(a) is not device_type:
-                        _raise_device_mismatch(args)
-                fargs.append(a)
             out = cls.forward(ctx, *fargs, **kwargs)
         else:
             with no_grad():
-                out = cls.forward(ctx, *(a.detach() if isinstance(a, Tensor) else a for a in args), **kwargs)
-        return _wrap_outputs(cls, ctx, args, out, record)
+                out = cls.forward(ctx, *fargs, **kwargs)
+        if type(out) is not tuple:
+            arr = out._data if isinstance(out, Tensor) else out
+            t = Tensor._wrap(arr)
+            if record and arr.dtype.kind in "fc" and not ctx.non_differentiable:
+                _connect(ctx, args)
+                ctx.output_meta = ((arr.shape, arr.dtype),)
+                t.grad_fn = ctx
+                t.requires_grad = True
+            return t
+        return _wrap_outputs(ctx, args, out, record)
 
 
-def _wrap_outputs(cls: type, ctx: Node, args: tuple, out: Any, record: bool) -> Any:
-    from ..tensor import Tensor
-
-    single = not isinstance(out, tuple)
-    outs = (out,) if single else out
-    arrays = [o._data if isinstance(o, Tensor) else o for o in outs]
-    if not record:
-        result = tuple(Tensor._wrap(a) for a in arrays)
-        return result[0] if single else result
+def _connect(ctx: Node, args: tuple) -> None:
+    """Record, for each input, where its gradient goes next and its shape and dtype."""
     edges = []
     meta = []
     for a in args:
         if isinstance(a, Tensor):
             meta.append((a._data.shape, a._data.dtype))
-            edges.append(a._edge() if a.requires_grad else None)
+            if not a.requires_grad:
+                edges.append(None)
+            elif a.grad_fn is not None:
+                edges.append((a.grad_fn, a._output_nr))
+            else:
+                edges.append(a._edge())
         else:
             meta.append(None)
             edges.append(None)
     ctx.next_edges = tuple(edges)
     ctx.input_meta = tuple(meta)
+
+
+def _wrap_outputs(ctx: Node, args: tuple, outs: tuple, record: bool) -> tuple:
+    arrays = [o._data if isinstance(o, Tensor) else o for o in outs]
+    result = tuple(Tensor._wrap(a) for a in arrays)
+    if not record:
+        return result
+    _connect(ctx, args)
     ctx.n_outputs = len(arrays)
     ctx.output_meta = tuple((a.shape, a.dtype) for a in arrays)
     non_diff = {id(o._data if isinstance(o, Tensor) else o) for o in ctx.non_differentiable}
-    result = []
-    for i, a in enumerate(arrays):
-        t = Tensor._wrap(a)
+    for i, (t, a) in enumerate(zip(result, arrays)):
         if id(a) not in non_diff and a.dtype.kind in "fc":
             t.grad_fn = ctx
             t._output_nr = i
             t.requires_grad = True
-        result.append(t)
-    return result[0] if single else tuple(result)
+    return result
 
 
 def _raise_device_mismatch(args: tuple) -> None:
-    from ..tensor import Tensor
-
     devices = [str(a.device) for a in args if isinstance(a, Tensor)]
     names = sorted(set(devices))
     raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
