@@ -130,6 +130,30 @@ class Sqrt(Op):
         return g / (2 * out)
 
 
+class Sin(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return xp_of(a).sin(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * xp_of(a).cos(a)
+
+
+class Cos(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return xp_of(a).cos(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return -g * xp_of(a).sin(a)
+
+
 class Abs(Op):
     @staticmethod
     def forward(ctx, a):
@@ -319,6 +343,14 @@ def log(a: Tensor) -> Tensor:
 
 def sqrt(a: Tensor) -> Tensor:
     return Sqrt.apply(a)
+
+
+def sin(a: Tensor) -> Tensor:
+    return Sin.apply(a)
+
+
+def cos(a: Tensor) -> Tensor:
+    return Cos.apply(a)
 
 
 def abs(a: Tensor) -> Tensor:
