@@ -37,6 +37,8 @@ class Tensor:
     @classmethod
     def _wrap(cls, array: Any) -> Tensor:
         """A plain tensor around ``array`` (no copy, no graph)."""
+        if isinstance(array, numpy.generic):  # NumPy turns 0-dim results into scalars; keep arrays
+            array = numpy.asarray(array)
         t = _new(Tensor)
         t._data = array
         return t
