@@ -106,13 +106,13 @@ def xp_of_device(d: device) -> ModuleType:
 
 def xp_of(array: Any) -> ModuleType:
     """The array module of an array: NumPy for host arrays, CuPy for GPU arrays."""
-    if isinstance(array, numpy.ndarray) or _cupy is None:
+    if type(array) is numpy.ndarray or _cupy is None:
         return numpy
     return _cupy if isinstance(array, _cupy.ndarray) else numpy
 
 
 def device_of(array: Any) -> device:
-    if isinstance(array, numpy.ndarray) or _cupy is None or not isinstance(array, _cupy.ndarray):
+    if type(array) is numpy.ndarray or _cupy is None or not isinstance(array, _cupy.ndarray):
         return CPU
     return device("cuda", array.device.id)
 
@@ -120,7 +120,7 @@ def device_of(array: Any) -> device:
 def move(array: Any, d: device) -> Any:
     """Copy ``array`` to device ``d`` (no copy when it is already there)."""
     if d.type == "cpu":
-        return array.get() if not isinstance(array, numpy.ndarray) and hasattr(array, "get") else array
+        return array.get() if _cupy is not None and isinstance(array, _cupy.ndarray) else array
     cp = _load_cupy()
     with cp.cuda.Device(d.index or 0):
         return cp.asarray(array)
