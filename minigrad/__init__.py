@@ -20,6 +20,7 @@ mm = matmul
 concat = concatenate = cat
 
 from . import autograd, cuda, nn, optim, utils  # noqa: E402
+from . import viz  # noqa: E402,F401  (attaches Tensor.draw)
 from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
