@@ -43,37 +43,50 @@ def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
     ready = [n for n in start if n not in dependencies]
     while ready:
         node = ready.pop()
-        buf = pending.pop(node)
+        grads = pending.pop(node)
         flags = owned.pop(node)
         if type(node) is AccumulateGrad:
-            if buf[0] is not None:
-                node.accumulate(buf[0], flags[0])
+            if grads[0] is not None:
+                node.accumulate(grads[0], flags[0])
             continue
-        if all(g is None for g in buf):  # nothing flows through this node
-            out_grads = buf
-            in_grads = (None,) * len(node.next_edges)
+        if node.n_outputs == 1:
+            live = grads[0] is not None
         else:
-            out_grads = _materialize(node, buf)
+            live = any(g is not None for g in grads)
+            if live:
+                grads = _materialize(node, grads)
+        if live:
             if node.hooks:
-                out_grads = _run_hooks(node, out_grads)
-            in_grads = node.apply_backward(out_grads)
+                grads = _run_hooks(node, grads)
+            in_grads = node.apply_backward(grads)
+        else:  # nothing flows through this node, but the nodes after it still wait for it
+            in_grads = (None,) * len(node.next_edges)
         if not retain_graph:
             node.release()
-        seen_ids = [id(g) for g in out_grads]
+        given = [id(g) for g in grads]
         for edge, g in zip(node.next_edges, in_grads):
             if edge is None:
                 continue
             nxt, k = edge
+            buf = pending.get(nxt)
+            if buf is None:
+                buf = pending[nxt] = [None] * nxt.n_outputs
+                fl = owned[nxt] = [False] * nxt.n_outputs
+            else:
+                fl = owned[nxt]
             if g is not None:
-                # A gradient is ours to add into later only if it is a fresh array, not a view or
-                # a pass-through of the incoming gradient, nor handed to another input as well.
-                gid = id(g)
-                is_owned = gid not in seen_ids and g.base is None
-                seen_ids.append(gid)
-                _add(pending, owned, nxt, k, g, is_owned)
-            elif nxt not in pending:
-                pending[nxt] = [None] * nxt.n_outputs
-                owned[nxt] = [False] * nxt.n_outputs
+                # An array is ours to add into later only if it is fresh: not a view, not the
+                # incoming gradient passed through, not handed to another input as well.
+                is_owned = g.base is None and id(g) not in given
+                given.append(id(g))
+                if buf[k] is None:
+                    buf[k] = g
+                    fl[k] = is_owned
+                elif fl[k]:
+                    buf[k] += g
+                else:
+                    buf[k] = buf[k] + g
+                    fl[k] = True
             left = dependencies[nxt] - 1
             dependencies[nxt] = left
             if left == 0:

@@ -113,7 +113,7 @@ class Node:
             shape, dtype = self.input_meta[i]
             if g.shape != shape:
                 g = _sum_to_shape(g, shape, self, i)
-            if g.dtype != dtype:
+            if g.dtype is not dtype and g.dtype != dtype:
                 g = g.astype(dtype)
             out.append(g)
         return tuple(out)
@@ -182,27 +182,31 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         ctx = Node(cls)
-        needs = []
+        raw = cls.raw
         fargs = []
+        edges = []  # per input: where its gradient goes next, or None
+        meta = []  # per input: (shape, dtype), to reduce and cast its gradient
         array_type = None
         for a in args:
             if isinstance(a, Tensor):
-                needs.append(a.requires_grad)
-                if cls.raw:
-                    arr = a._data
-                    if array_type is None:
-                        array_type = type(arr)
-                    elif type(arr) is not array_type:
-                        _raise_device_mismatch(args)
-                    fargs.append(arr)
-                else:
-                    fargs.append(a.detach())
+                arr = a._data
+                if array_type is None:
+                    array_type = type(arr)
+                elif type(arr) is not array_type:
+                    _raise_device_mismatch(args)
+                fargs.append(arr if raw else a.detach())
+                if a.requires_grad:
+                    fn = a.grad_fn
+                    edges.append((fn, a._output_nr) if fn is not None else a._edge())
+                    meta.append((arr.shape, arr.dtype))
+                    continue
             else:
-                needs.append(False)
                 fargs.append(a)
-        ctx.needs_input_grad = needs = tuple(needs)
-        record = True in needs and is_grad_enabled()
-        if cls.raw:
+            edges.append(None)
+            meta.append(None)
+        ctx.needs_input_grad = tuple([e is not None for e in edges])
+        record = meta.count(None) != len(meta) and is_grad_enabled()
+        if raw:
             out = cls.forward(ctx, *fargs, **kwargs)
         else:
             with no_grad():
@@ -211,40 +215,23 @@ class Function:
             arr = out._data if isinstance(out, Tensor) else out
             t = Tensor._wrap(arr)
             if record and arr.dtype.kind in "fc" and not ctx.non_differentiable:
-                _connect(ctx, args)
-                ctx.output_meta = ((arr.shape, arr.dtype),)
+                ctx.next_edges = tuple(edges)
+                ctx.input_meta = tuple(meta)
                 t.grad_fn = ctx
                 t.requires_grad = True
             return t
-        return _wrap_outputs(ctx, args, out, record)
+        if record:
+            ctx.next_edges = tuple(edges)
+            ctx.input_meta = tuple(meta)
+        return _wrap_outputs(ctx, out, record)
 
 
-def _connect(ctx: Node, args: tuple) -> None:
-    """Record, for each input, where its gradient goes next and its shape and dtype."""
-    edges = []
-    meta = []
-    for a in args:
-        if isinstance(a, Tensor):
-            meta.append((a._data.shape, a._data.dtype))
-            if not a.requires_grad:
-                edges.append(None)
-            elif a.grad_fn is not None:
-                edges.append((a.grad_fn, a._output_nr))
-            else:
-                edges.append(a._edge())
-        else:
-            meta.append(None)
-            edges.append(None)
-    ctx.next_edges = tuple(edges)
-    ctx.input_meta = tuple(meta)
-
-
-def _wrap_outputs(ctx: Node, args: tuple, outs: tuple, record: bool) -> tuple:
+def _wrap_outputs(ctx: Node, outs: tuple, record: bool) -> tuple:
+    """Tensors for the outputs of a multi-output op; the differentiable ones get ``ctx`` as grad_fn."""
     arrays = [o._data if isinstance(o, Tensor) else o for o in outs]
     result = tuple(Tensor._wrap(a) for a in arrays)
     if not record:
         return result
-    _connect(ctx, args)
     ctx.n_outputs = len(arrays)
     ctx.output_meta = tuple((a.shape, a.dtype) for a in arrays)
     non_diff = {id(o._data if isinstance(o, Tensor) else o) for o in ctx.non_differentiable}
