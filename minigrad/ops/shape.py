@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, Sequence
 
 from .._backend import xp_of
@@ -61,9 +62,8 @@ class Cat(Op):
 
     @staticmethod
     def backward(ctx, g):
-        xp = xp_of(g)
-        bounds = list(xp.cumsum(xp.asarray(ctx.sizes[:-1])).tolist()) if len(ctx.sizes) > 1 else []
-        return (None, *xp.split(g, bounds, axis=ctx.axis))
+        bounds = list(itertools.accumulate(ctx.sizes[:-1]))  # where each input starts, computed on the host
+        return (None, *xp_of(g).split(g, bounds, axis=ctx.axis))
 
 
 class Stack(Op):

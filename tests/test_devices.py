@@ -1,0 +1,157 @@
+"""The same code on another device: a strict CuPy stand-in on every machine, real CuPy where a GPU exists.
+
+``device`` is parametrised over ``strict`` (tests/strict_cupy.py: arrays that refuse to mix
+with host arrays, so a stray NumPy call on device data fails here in CI) and ``cuda``
+(real CuPy on a real GPU, marked ``cuda`` and skipped with a reason elsewhere). Both are
+reached through minigrad's device name "cuda".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import _backend
+
+from strict_cupy import StrictCuPy
+
+
+def _real_cuda_reason() -> str | None:
+    if minigrad.cuda.is_available():
+        return None
+    try:
+        _backend._load_cupy()
+    except RuntimeError as exc:
+        return str(exc)
+    return "no CUDA device"
+
+
+@pytest.fixture(params=["strict", pytest.param("cuda", marks=pytest.mark.cuda)])
+def device(request, monkeypatch):
+    if request.param == "strict":
+        monkeypatch.setattr(_backend, "_cupy", StrictCuPy())
+        monkeypatch.setattr(_backend, "_cupy_error", None)
+        monkeypatch.setattr(_backend, "_gpu_rngs", {})
+    else:
+        reason = _real_cuda_reason()
+        if reason:
+            pytest.skip(f"needs CuPy and a CUDA GPU: {reason}")
+    return "cuda"
+
+
+def host(t: minigrad.Tensor) -> np.ndarray:
+    return _backend.to_host(t.detach()._data)
+
+
+def pair(rng: np.random.Generator, shape: tuple, device: str) -> tuple:
+    a = rng.standard_normal(shape)
+    return (minigrad.tensor(a, dtype=minigrad.float64, requires_grad=True),
+            minigrad.tensor(a, dtype=minigrad.float64, device=device, requires_grad=True))
+
+
+OPS = {
+    "add_broadcast": (lambda a, b: a + b, [(3, 1, 4), (2, 4)]),
+    "sub_mul_div": (lambda a, b: (a - b) * a / (b * b + 1), [(3, 4), (4,)]),
+    "pow_exp_log": (lambda a: (a.abs() + 0.5).log().exp() ** 2.5, [(5,)]),
+    "tanh_sigmoid_relu": (lambda a: a.tanh() + a.sigmoid() * a.relu(), [(4, 3)]),
+    "sqrt_clamp": (lambda a: a.abs().sqrt().clamp(0.2, 1.1), [(6,)]),
+    "max_min_dim": (lambda a: a.max(dim=1).values + a.min(dim=0, keepdim=True).values.sum(), [(3, 5)]),
+    "max_all": (lambda a: a.max() * a.min(), [(3, 5)]),
+    "maximum_where": (lambda a, b: minigrad.where(a > b, minigrad.maximum(a, b), minigrad.minimum(a, b)),
+                      [(4, 3), (4, 3)]),
+    "sum_mean_dims": (lambda a: a.sum(dim=(0, 2)) * a.mean(dim=-1).sum(), [(2, 3, 4)]),
+    "matmul": (lambda a, b: a @ b, [(2, 3, 4), (4, 5)]),
+    "matvec": (lambda a, b: a @ b, [(3, 4), (4,)]),
+    "linear": (lambda x, w, b: minigrad.ops.linear(x, w, b), [(5, 3), (4, 3), (4,)]),
+    "shape_ops": (lambda a: a.reshape(4, 6).T.permute(1, 0).unsqueeze(0).squeeze(0).flatten(), [(2, 3, 4)]),
+    "cat_stack": (lambda a, b: minigrad.cat([a, b], 0).sum(0) + minigrad.stack([a, b], 1).sum((0, 1)),
+                  [(2, 3), (2, 3)]),
+    "softmax": (lambda a: a.softmax(1) * a.log_softmax(0), [(3, 4)]),
+    "index_repeat": (lambda a: a[[0, 0, 2], 1:] * 2, [(3, 4)]),
+    "index_tensor": (lambda a: a[minigrad.tensor([1, 1, 0], device=a.device)], [(3, 4)]),
+    "bool_mask": (lambda a: a[a > 0].sum(), [(3, 4)]),
+    "sin_cos": (lambda a: a.sin() * a.cos(), [(4,)]),
+}
+
+
+@pytest.mark.parametrize("name", list(OPS))
+def test_op_and_gradients_equal_cpu(name, device):
+    fn, shapes = OPS[name]
+    rng = np.random.default_rng(0)
+    cpu_in, dev_in = zip(*(pair(rng, s, device) for s in shapes))
+    out_cpu, out_dev = fn(*cpu_in), fn(*dev_in)
+    assert out_dev.device == minigrad.device("cuda")
+    np.testing.assert_allclose(host(out_dev), host(out_cpu), rtol=1e-12, atol=1e-14)
+    seed = rng.standard_normal(out_cpu.shape)
+    out_cpu.backward(minigrad.tensor(seed, dtype=minigrad.float64))
+    out_dev.backward(minigrad.tensor(seed, dtype=minigrad.float64, device=device))
+    for c, d in zip(cpu_in, dev_in):
+        assert d.grad.device == minigrad.device("cuda")
+        np.testing.assert_allclose(host(d.grad), host(c.grad), rtol=1e-12, atol=1e-14)
+
+
+def test_factories_take_device(device):
+    for t in (minigrad.zeros(2, 3, device=device), minigrad.ones(2, device=device), minigrad.randn(3, device=device),
+              minigrad.rand(3, device=device), minigrad.full((2,), 1.5, device=device),
+              minigrad.arange(4, device=device), minigrad.linspace(0, 1, 5, device=device),
+              minigrad.empty(2, device=device), minigrad.tensor([1.0, 2.0], device=device),
+              minigrad.zeros_like(minigrad.ones(2), device=device), minigrad.eye(2, device=device)):
+        assert t.device == minigrad.device("cuda:0")
+        assert str(t.device) == "cuda:0"
+
+
+def test_to_cuda_cpu_round_trip_and_gradient_flows_back(device):
+    a = minigrad.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    b = a.cuda()
+    assert b.device.type == "cuda" and b.grad_fn is not None
+    (b * b).sum().backward()
+    assert a.grad.device.type == "cpu"
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0, -4.0, 6.0])
+    assert a.to(device).cpu().device == "cpu"
+    assert a.to("cuda", minigrad.float64).dtype == minigrad.float64
+
+
+def test_numpy_of_a_device_tensor_raises_like_torch(device):
+    t = minigrad.ones(2, device=device)
+    with pytest.raises(TypeError, match="can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu()"):
+        t.numpy()
+    np.testing.assert_array_equal(t.cpu().numpy(), [1.0, 1.0])
+    assert t.tolist() == [1.0, 1.0]
+    assert "device='cuda:0'" in repr(t)
+
+
+def test_mixing_devices_raises_torch_error(device):
+    a = minigrad.ones(3)
+    b = minigrad.ones(3, device=device)
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device, but found at least two "
+                                           "devices, cpu and cuda:0!"):
+        a + b
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        b.add_(a)
+
+
+def test_manual_seed_seeds_the_device_generator(device):
+    minigrad.manual_seed(3)
+    first = host(minigrad.randn(4, device=device))
+    minigrad.manual_seed(3)
+    np.testing.assert_array_equal(host(minigrad.randn(4, device=device)), first)
+
+
+def test_to_cuda_without_a_gpu_says_what_is_missing(monkeypatch):
+    monkeypatch.setattr(_backend, "_cupy", None)
+    monkeypatch.setattr(_backend, "_cupy_error", "CuPy is not installed (pip install minigrad[cuda])")
+    with pytest.raises(RuntimeError, match=r"CuPy is not installed \(pip install minigrad\[cuda\]\)"):
+        minigrad.ones(2).cuda()
+    assert minigrad.cuda.is_available() is False
+    assert minigrad.cuda.device_count() == 0
+
+
+def test_strict_stand_in_catches_host_arrays_mixed_with_device_data(monkeypatch):
+    """The guard itself: without it, the tests above could not fail on a stray NumPy call."""
+    monkeypatch.setattr(_backend, "_cupy", StrictCuPy())
+    t = minigrad.ones(3, device="cuda")
+    with pytest.raises(TypeError, match="host \\(NumPy\\) array was mixed with a device array"):
+        t._data + np.ones(3)
+    with pytest.raises(TypeError):
+        np.concatenate([t._data, np.ones(3)])
