@@ -1,0 +1,310 @@
+"""The loss functions of ``minigrad.nn.functional`` (``F.mse_loss``, ``F.cross_entropy`` ...).
+
+Most losses are compositions of differentiable ops, so their gradients come from those ops.
+The two binary cross entropies are ops of their own, to compute them stably and with torch's
+exact gradient formulas.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy
+
+from .._backend import xp_of
+from ..ops._base import Op
+from ..ops.indexing import gather
+from ..ops.softmax import log_softmax
+from ..tensor import Tensor
+
+# -- reduction --------------------------------------------------------------------------------
+
+
+def _reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """The reduction to use; the old ``size_average``/``reduce`` flags still work, with torch's warning."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "none" if not reduce else "mean" if size_average else "sum"
+        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' "
+                      "instead.", stacklevel=3)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _weighted_reduce(loss: Tensor, weight: Tensor | None, input: Tensor, reduction: str) -> Tensor:
+    """The optional ``weight=`` of mse_loss / l1_loss: the mean becomes ``sum(w * loss) / sum(w)``."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    return loss.sum() / weight.sum() if reduction == "mean" else _reduce(loss, reduction)
+
+
+def _type_name(t: Tensor) -> str:
+    """torch's scalar type names, as in its error messages ("Float", "Long" ...)."""
+    names = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "uint8": "Byte",
+             "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
+    return names[t.dtype.name]
+
+
+def _warn_if_size_differs(input: Tensor, target: Tensor) -> None:
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape!r}) that is different to the input size "
+                      f"({input.shape!r}). This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", stacklevel=3)
+
+
+# -- regression -------------------------------------------------------------------------------
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """``(input - target) ** 2``, averaged (or summed) over all elements."""
+    _warn_if_size_differs(input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    return _weighted_reduce((input - target) ** 2, weight, input, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """``|input - target|``, averaged (or summed) over all elements."""
+    _warn_if_size_differs(input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    return _weighted_reduce((input - target).abs(), weight, input, reduction)
+
+
+# -- classification with class indices -------------------------------------------------------
+
+
+def _check_class_targets(input: Tensor, target: Tensor, weight: Tensor | None) -> None:
+    """torch's checks of class-index targets, with its messages."""
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if input.dim() != 1 and target.dim() >= 1 and input.shape[0] != target.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0]}).")
+    if target.dtype.name not in ("int64", "uint8"):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_name(target)}")
+    if input.dim() <= 2:
+        if target.dim() > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if input.dim() == 1 and target.dim() != 0:
+            raise RuntimeError(f"size mismatch (got input: {list(input.shape)}, target: {list(target.shape)})")
+    else:
+        expected = [input.shape[0], *input.shape[2:]]
+        if list(target.shape) != expected:
+            raise RuntimeError(f"Expected target size {expected}, got {list(target.shape)}")
+    n_classes = input.shape[0 if input.dim() == 1 else 1]
+    if weight is not None and weight.numel() != n_classes:
+        raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no classes but "
+                           f"got weight tensor of shape: {list(weight.shape)}")
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+             ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """Negative log likelihood: ``-input[n, target[n]]``, given log-probabilities ``input`` (N, C, ...).
+
+    With ``weight`` (one per class) each term is multiplied by the weight of its target class and
+    the mean divides by the sum of those weights. Targets equal to ``ignore_index`` count for nothing.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_class_targets(input, target, weight)
+    class_dim = 0 if input.dim() == 1 else 1
+    n_classes = input.shape[class_dim]
+    t = target._data
+    xp = xp_of(t)
+    ignored = t == ignore_index
+    bad = ~ignored & ((t < 0) | (t >= n_classes))
+    if bad.any():
+        raise IndexError(f"Target {int(t[bad].ravel()[0])} is out of bounds.")
+    index = xp.where(ignored, 0, t).astype(xp.int64)  # class 0 stands in for ignored targets; their weight is 0
+    picked = gather(input, class_dim, Tensor._wrap(xp.expand_dims(index, class_dim))).squeeze(class_dim)
+    loss = -picked
+    if weight is None and not ignored.any():
+        return _reduce(loss, reduction)  # the common case: no per-target weights to keep for backward
+    w = xp.ones(t.shape, dtype=input._data.dtype) if weight is None else weight._data[index].astype(input._data.dtype)
+    w[ignored] = 0
+    w = Tensor._wrap(w)
+    loss = loss * w
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    return _reduce(loss, reduction)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+                  ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """``nll_loss(log_softmax(input, class dim), target)``, computed stably from raw scores (logits).
+
+    ``target`` holds class indices (int64), or class probabilities shaped like ``input``.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.dim() == 1 else 1
+    logp = log_softmax(input, class_dim)
+    if target.shape == input.shape and input.dim() >= 1:
+        return _cross_entropy_probabilities(logp, target, weight, reduction, label_smoothing, class_dim)
+    loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing == 0.0:
+        return loss
+    return (1 - label_smoothing) * loss + _smoothing_term(logp, target, weight, ignore_index, reduction, class_dim) \
+        * (label_smoothing / logp.shape[class_dim])
+
+
+def _class_weights(weight: Tensor, logp: Tensor, class_dim: int) -> Tensor:
+    """``weight`` (C,) shaped to broadcast along the class dim of ``logp``."""
+    shape = [1] * logp.dim()
+    shape[class_dim] = weight.numel()
+    return weight.reshape(shape)
+
+
+def _smoothing_term(logp: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str,
+                    class_dim: int) -> Tensor:
+    """``-sum_c w_c * logp_c`` per target, reduced as torch reduces it (label smoothing's uniform part)."""
+    scaled = logp if weight is None else logp * _class_weights(weight, logp, class_dim)
+    ignored = Tensor._wrap(target._data == ignore_index)
+    smooth = -scaled.sum(class_dim)
+    smooth = smooth * ~ignored
+    if reduction == "none":
+        return smooth
+    if reduction == "sum":
+        return smooth.sum()
+    kept = target._data[~ignored._data]
+    return smooth.sum() / float(kept.size if weight is None else weight._data[kept].sum())
+
+
+def _cross_entropy_probabilities(logp: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
+                                 label_smoothing: float, class_dim: int) -> Tensor:
+    if not target.is_floating_point():
+        raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                           f"{_type_name(target)}")
+    n_classes = logp.shape[class_dim]
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    terms = logp * target
+    if weight is not None:
+        terms = terms * _class_weights(weight, logp, class_dim)
+    loss = -terms.sum(class_dim)
+    if reduction == "mean":
+        return loss.sum() / float(logp.numel() // n_classes)
+    return _reduce(loss, reduction)
+
+
+# -- binary classification --------------------------------------------------------------------
+
+
+class BinaryCrossEntropy(Op):
+    """``-(y log x + (1 - y) log(1 - x))`` per element, each log clamped at -100 as in torch (no inf)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        xp = xp_of(x)
+        ctx.save_for_backward(x, y)
+        with numpy.errstate(divide="ignore"):  # log(0) = -inf is expected here: it is clamped next
+            log_x, log_1mx = xp.log(x), xp.log1p(-x)
+        return (y - 1) * xp.maximum(log_1mx, -100) - y * xp.maximum(log_x, -100)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        xp = xp_of(x)
+        # torch's formula: (x - y) / (x (1 - x)), the denominator kept away from 0.
+        gx = g * (x - y) / xp.maximum((1 - x) * x, 1e-12) if ctx.needs_input_grad[0] else None
+        gy = None
+        if ctx.needs_input_grad[1]:
+            with numpy.errstate(divide="ignore"):
+                gy = g * (xp.log1p(-x) - xp.log(x))
+        return gx, gy
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """Binary cross entropy of probabilities ``input`` in [0, 1] (e.g. after a sigmoid)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.shape!r}) that is different to the input size "
+                         f"({input.shape!r}) is deprecated. Please ensure they have the same size.")
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"Found dtype {_type_name(target)} but expected {_type_name(input)}")
+    x = input._data
+    if x.size and bool(((x < 0) | (x > 1)).any()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    loss = BinaryCrossEntropy.apply(input, target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+class BinaryCrossEntropyWithLogits(Op):
+    """Binary cross entropy of ``sigmoid(x)``, from the logits ``x`` without computing the sigmoid.
+
+    ``-(y log σ(x) + (1 - y) log(1 - σ(x)))`` equals ``(1 - y) x - log σ(x)``, and
+    ``log σ(x) = min(x, 0) - log1p(exp(-|x|))`` never overflows. ``pos_weight`` multiplies the
+    positive term: ``(1 - y) x - (1 + (pos_weight - 1) y) log σ(x)``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, y, pos_weight=None):
+        xp = xp_of(x)
+        ctx.save_for_backward(x, y, pos_weight)
+        log_sigmoid = xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+        if pos_weight is not None:
+            log_sigmoid = log_sigmoid * ((pos_weight - 1) * y + 1)
+        return (1 - y) * x - log_sigmoid
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, pos_weight = ctx.saved_tensors
+        xp = xp_of(x)
+        sig = _sigmoid(x)
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            if pos_weight is None:
+                gx = g * (sig - y)
+            else:
+                py = pos_weight * y
+                gx = g * ((py + 1 - y) * sig - py)
+        if ctx.needs_input_grad[1]:
+            if pos_weight is None:
+                gy = -g * x
+            else:
+                log_sigmoid = xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+                gy = g * (log_sigmoid - x - pos_weight * log_sigmoid)  # log σ(-x) - pos_weight log σ(x)
+        return gx, gy, None
+
+
+def _sigmoid(x: Any) -> Any:
+    xp = xp_of(x)
+    e = xp.exp(-xp.abs(x))  # exp of a non-positive number: no overflow
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average: bool | None = None, reduce: bool | None = None,
+                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
+    """Binary cross entropy from raw scores (logits): a sigmoid and BCE in one stable op."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape!r}) must be the same as input size ({input.shape!r})")
+    loss = BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "l1_loss",
+           "mse_loss", "nll_loss"]

@@ -1,0 +1,154 @@
+"""Layers as functions: ``import minigrad.nn.functional as F``.
+
+Activations, ``linear``, ``dropout`` and ``one_hot`` live here; the loss functions live in
+``_loss_functions.py`` and are re-exported at the bottom, so ``F.cross_entropy`` works as in torch.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from .. import _backend
+from .._backend import xp_of
+from .._grad_mode import is_grad_enabled
+from ..ops import elementwise as _elementwise
+from ..ops import softmax as _softmax
+from ..ops._base import Op
+from ..ops.linalg import linear
+from ..tensor import Tensor
+from ._loss_functions import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
+
+# -- activations ------------------------------------------------------------------------------
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    out = _elementwise.relu(input)
+    return _write_into(input, out) if inplace else out
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > 0``, else ``negative_slope * x`` (so the gradient at 0 is the slope, as in torch)."""
+    out = _elementwise.where(input > 0, input, input * negative_slope)
+    return _write_into(input, out) if inplace else out
+
+
+def tanh(input: Tensor) -> Tensor:
+    return _elementwise.tanh(input)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return _elementwise.sigmoid(input)
+
+
+def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    if dim is None:
+        dim = _softmax_dim("softmax", input.dim(), _stacklevel)
+    return _softmax.softmax(input, dim, dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
+    return _softmax.log_softmax(input, dim, dtype)
+
+
+# -- dropout ----------------------------------------------------------------------------------
+
+
+class NativeDropout(Op):
+    """Zero each element with probability ``p`` and scale the kept ones by ``1 / (1 - p)``.
+
+    Scaling during training ("inverted" dropout) keeps the expected value of every element,
+    so nothing needs rescaling at inference. Backward keeps only the mask (one byte per element).
+    """
+
+    @staticmethod
+    def forward(ctx, a, p):
+        keep = _backend.rng(_backend.device_of(a)).random(a.shape) >= p  # True with probability 1 - p
+        ctx.scale = 1.0 / (1.0 - p) if p < 1 else 0.0  # p = 1 gives zeros, not 0 * inf = NaN
+        ctx.save_for_backward(keep)
+        return _scaled_product(a, keep, ctx.scale)
+
+    @staticmethod
+    def backward(ctx, g):
+        (keep,) = ctx.saved_tensors
+        return _scaled_product(g, keep, ctx.scale)
+
+
+def _scaled_product(a: Any, mask: Any, scale: float) -> Any:
+    """``a * mask * scale`` in ``a``'s dtype, as an array even when 0-dim (NumPy would give a scalar)."""
+    out = xp_of(a).multiply(a, mask, out=xp_of(a).empty_like(a))
+    out *= scale
+    return out
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Dropout with a new random mask at each call; the identity (the same tensor) when not training."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    out = NativeDropout.apply(input, p)
+    return _write_into(input, out) if inplace else out
+
+
+# -- in-place forms ---------------------------------------------------------------------------
+
+
+def _write_into(input: Tensor, result: Tensor) -> Tensor:
+    """Make ``input`` hold ``result`` and return it: the ``inplace=True`` forms (``relu_``, ``dropout_``).
+
+    When no graph is recorded, the values are written into ``input``'s array, as torch does.
+
+    When the graph is recorded (``input`` requires grad), minigrad does not overwrite the array:
+    an op that saved it for backward (``tanh`` saves its output, for example) would then compute a
+    wrong gradient without noticing (torch detects this with version counters and raises). Instead
+    the tensor object takes the result's new array and becomes the output of the new op
+    (``grad_fn``), whose gradient flows to ``input``'s previous node. Gradients are exact; other
+    tensors that shared the old array keep the old values.
+    """
+    if not (input.requires_grad and is_grad_enabled()):
+        input._data[...] = result._data
+        return input
+    if input.is_leaf:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    input._data = result._data
+    input.grad_fn = result.grad_fn
+    input._output_nr = result._output_nr
+    return input
+
+
+# -- encoding ---------------------------------------------------------------------------------
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices (int64) to rows of zeros with a one at the index: shape ``(*tensor.shape, num_classes)``."""
+    a = tensor._data
+    if a.dtype.kind != "i" or a.dtype.itemsize != 8:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    xp = xp_of(a)
+    if a.size and int(a.min()) < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        num_classes = int(a.max()) + 1 if a.size else 0
+    elif a.size and int(a.max()) >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return Tensor._wrap((a[..., None] == xp.arange(num_classes)).astype(a.dtype))
+
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "l1_loss",
+           "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "one_hot", "relu", "sigmoid", "softmax",
+           "tanh"]

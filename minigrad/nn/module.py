@@ -1,0 +1,500 @@
+"""``Module``: the base class of every layer and model.
+
+A module owns three ordered dicts, filled by plain attribute assignment:
+
+* ``_parameters``: the ``Parameter`` objects (``self.weight = Parameter(...)``);
+* ``_buffers``: tensors that are state but not learnable (``register_buffer``);
+* ``_modules``: child modules (``self.fc = Linear(...)``).
+
+Everything else (``parameters()``, ``state_dict()``, ``to()``, ``train()``, the printed
+tree) walks these dicts, in the order in which the attributes were assigned.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+from .. import _backend, _dtype
+from ..tensor import Size, Tensor
+from .hooks import RemovableHandle
+from .parameter import Parameter
+
+
+class _IncompatibleKeys(NamedTuple):
+    missing_keys: list
+    unexpected_keys: list
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+
+    __str__ = __repr__
+
+
+class Module:
+    training: bool
+
+    def __init__(self) -> None:
+        # object.__setattr__: our own __setattr__ needs these dicts to exist already.
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    # -- hooks --------------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before ``forward``; a returned value replaces the arguments."""
+        return _add_hook(self._forward_pre_hooks, hook, prepend)
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after ``forward``; a returned value replaces the output."""
+        return _add_hook(self._forward_hooks, hook, prepend)
+
+    # -- registration ---------------------------------------------------------------------
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        _check_name("parameter", name)
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+                            "(minigrad.nn.Parameter or None required)")
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
+                             f"created explicitly. To express '{name}' as a function of another Tensor, compute "
+                             "the value in the forward() method.")
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """A tensor that is part of the module's state but is not trained (saved in state_dict if persistent)."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        _check_name("buffer", name)
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
+                            "(minigrad Tensor or None required)")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        if not isinstance(module, Module) and module is not None:
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {_typename(name)}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if "." in name:
+            raise KeyError(f"module name can't contain \".\", got: {name}")
+        if name == "":
+            raise KeyError('module name can\'t be empty string ""')
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        params = self.__dict__.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._forget(name)
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                                "(minigrad.nn.Parameter or None expected)")
+            params[name] = None
+        elif isinstance(value, Module):
+            if "_modules" not in self.__dict__:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._forget(name)
+            self._modules[name] = value
+        elif name in self.__dict__.get("_modules", ()):
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                                "(minigrad.nn.Module or None expected)")
+            self._modules[name] = None
+        elif name in self.__dict__.get("_buffers", ()):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                                "(minigrad.Tensor or None expected)")
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name: str) -> None:
+        """Drop ``name`` from wherever it was registered before, so it is registered once."""
+        self.__dict__.pop(name, None)
+        for d in (self._parameters, self._buffers, self._modules):
+            d.pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called when normal lookup fails. Read __dict__ directly: during copy/unpickling the
+        # dicts may not exist yet, and self._parameters would recurse into __getattr__.
+        for dict_name in ("_parameters", "_buffers", "_modules"):
+            d = self.__dict__.get(dict_name)
+            if d is not None and name in d:
+                return d[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._buffers:
+            del self._buffers[name]
+            self._non_persistent_buffers_set.discard(name)
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
+
+    # -- walking the tree -----------------------------------------------------------------
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """This module and all below it, depth first, each once (a shared module keeps its first name)."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if self in memo:
+                return
+            memo.add(self)
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and module not in seen:
+                seen.add(module)
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, attr: str, prefix: str, recurse: bool, remove_duplicate: bool) -> Iterator:
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        seen = set()  # ids: a tensor shared by two modules (tied weights) is listed once
+        for module_prefix, module in modules:
+            for name, value in getattr(module, attr).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield module_prefix + ("." if module_prefix else "") + name, value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """``("0.weight", param)`` pairs, in registration order; a shared parameter is listed once."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buf in self.named_buffers(recurse=recurse):
+            yield buf
+
+    def apply(self, fn: Callable[[Module], None]) -> Module:
+        """Call ``fn`` on every submodule (children first) and on this module; e.g. to initialise weights."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # -- modes and gradients --------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        if not isinstance(mode, builtins.bool):
+            raise ValueError("training mode is expected to be boolean")
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop the gradients (``set_to_none=True``, which frees their memory) or fill them with zeros."""
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad.detach_()
+                p.grad.zero_()
+
+    # -- dtype and device -----------------------------------------------------------------
+    def _apply(self, convert: Callable[[Any], Any]) -> Module:
+        """Convert every parameter, gradient and buffer array with ``convert`` (array -> array).
+
+        Parameters change IN PLACE: the same ``Parameter`` objects get the new arrays, so an
+        optimizer that already holds them keeps working after ``model.to(...)``.
+        """
+        for module in self.modules():
+            for p in module._parameters.values():
+                if p is None:
+                    continue
+                p._data = convert(p._data)
+                if p.grad is not None:
+                    p.grad._data = convert(p.grad._data)
+            for name, buf in module._buffers.items():
+                if buf is not None:
+                    new = convert(buf._data)
+                    if new is not buf._data:  # as torch: a converted buffer is a new tensor
+                        module._buffers[name] = Tensor._wrap(new)
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(tensor)``, in place (returns self).
+
+        A dtype applies to floating-point parameters and buffers only; integer buffers keep theirs.
+        """
+        device, dtype = _parse_to(args, kwargs)
+        if dtype is not None and not dtype.is_floating_point:
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                            f"dtype={dtype}")
+
+        def convert(a: Any) -> Any:
+            if device is not None:
+                a = _backend.move(a, device)
+            if dtype is not None and a.dtype.kind == "f":
+                a = a.astype(dtype.np, copy=False)
+            return a
+
+        return self._apply(convert)
+
+    def double(self) -> Module:
+        return self.to(_dtype.float64)
+
+    def float(self) -> Module:
+        return self.to(_dtype.float32)
+
+    def half(self) -> Module:
+        return self.to(_dtype.float16)
+
+    def cuda(self, device: int | str | _backend.device | None = None) -> Module:
+        if device is None or isinstance(device, builtins.int):
+            device = _backend.device("cuda", device)
+        return self.to(device)
+
+    def cpu(self) -> Module:
+        return self.to(_backend.CPU)
+
+    # -- state dict -----------------------------------------------------------------------
+    def state_dict(self, *, destination: dict | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> OrderedDict:
+        """Every parameter and persistent buffer by dotted name (``"0.weight"``).
+
+        The values are detached tensors that share memory with the module, as in torch: they change
+        when training continues. Save them (``minigrad.save``) or clone them to keep a snapshot.
+        """
+        if destination is None:
+            destination = OrderedDict()
+        for name, tensor in self._local_state().items():
+            destination[prefix + name] = tensor if keep_vars else tensor.detach()
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        return destination
+
+    def _local_state(self) -> dict:
+        state = {k: v for k, v in self._parameters.items() if v is not None}
+        state.update((k, v) for k, v in self._buffers.items()
+                     if v is not None and k not in self._non_persistent_buffers_set)
+        return state
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> _IncompatibleKeys:
+        """Copy values into the parameters and buffers, keeping the same tensor objects.
+
+        Unlike torch, everything is checked before anything is copied: on error the module is unchanged.
+        Values may be minigrad tensors or array-likes (NumPy arrays, nested lists).
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing: list = []
+        unexpected: list = []
+        errors: list = []
+        copies: list = []  # (destination tensor, source array), done only when all is well
+        self._check_state(state_dict, "", missing, unexpected, errors, copies)
+        if strict:
+            if unexpected:
+                errors.insert(0, f"Unexpected key(s) in state_dict: {_quoted(unexpected)}. ")
+            if missing:
+                errors.insert(0, f"Missing key(s) in state_dict: {_quoted(missing)}. ")
+        if errors:
+            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
+                type(self).__name__, "\n\t".join(errors)))
+        for tensor, array in copies:
+            tensor._data[...] = _backend.move(array, tensor.device)  # assignment casts to the tensor's dtype
+        return _IncompatibleKeys(missing, unexpected)
+
+    def _check_state(self, state_dict: Mapping, prefix: str, missing: list, unexpected: list, errors: list,
+                     copies: list) -> None:
+        """Collect what load_state_dict would do for this module and its children (in torch's order)."""
+        local = self._local_state()
+        for name, tensor in local.items():
+            key = prefix + name
+            if key not in state_dict:
+                missing.append(key)
+                continue
+            value = state_dict[key]
+            array = value._data if isinstance(value, Tensor) else _as_array(value)
+            if array is None:
+                errors.append(f'While copying the parameter named "{key}", expected minigrad.Tensor or '
+                              f"Tensor-like object from checkpoint but received {type(value)}")
+                continue
+            if tuple(array.shape) != tuple(tensor.shape):
+                errors.append(f"size mismatch for {key}: copying a param with shape {_size(array.shape)} from "
+                              f"checkpoint, the shape in current model is {_size(tensor.shape)}.")
+                continue
+            copies.append((tensor, array))
+        for key in state_dict:
+            if not key.startswith(prefix):
+                continue
+            first = key[len(prefix):].split(".", 1)[0]
+            if first not in self._modules and first not in local:
+                unexpected.append(key)
+        for name, module in self._modules.items():
+            if module is not None:
+                child_prefix = prefix + name + "."
+                child_state = {k: v for k, v in state_dict.items() if k.startswith(child_prefix)}
+                module._check_state(child_state, child_prefix, missing, unexpected, errors, copies)
+
+    # -- printing -------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text between the parentheses of this module's line, e.g. ``in_features=5, ...``."""
+        return ""
+
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + _addindent(repr(module), 2) for name, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        main = self._get_name() + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                main += extra_lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"
+
+
+def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def _addindent(text: str, spaces: int) -> str:
+    """Indent every line but the first (the first follows ``(name): ``); blank lines stay empty."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    return lines[0] + "\n" + "\n".join(" " * spaces + line if line.strip() else "" for line in lines[1:])
+
+
+def _quoted(keys: list) -> str:
+    return ", ".join(f'"{k}"' for k in keys)
+
+
+def _check_name(kind: str, name: Any) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+    if "." in name:
+        raise KeyError(f"{kind} name can't contain \".\"")
+    if name == "":
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+
+
+def _typename(obj: Any) -> str:
+    if isinstance(obj, Tensor):
+        return "minigrad." + type(obj).__name__
+    module = type(obj).__module__
+    name = type(obj).__qualname__
+    return name if module in ("builtins", "__builtin__") else f"{module}.{name}"
+
+
+def _size(shape: tuple) -> str:
+    return repr(Size(shape))
+
+
+def _as_array(value: Any) -> Any:
+    """A NumPy array for an array-like checkpoint value (None when it is not one)."""
+    import numpy
+
+    if isinstance(value, (numpy.ndarray, numpy.generic, list, tuple, builtins.int, builtins.float)):
+        array = numpy.asarray(value)
+        return array if array.dtype.kind in "fiub" else None
+    if _backend.device_of(value).type != "cpu":  # a CuPy array
+        return value
+    return None
+
+
+def _parse_to(args: tuple, kwargs: dict) -> tuple:
+    """The (device, dtype) asked for by ``to(...)``'s arguments."""
+    device = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() received an invalid combination of arguments: unexpected keyword "
+                        f"'{next(iter(kwargs))}'")
+    for a in args:
+        if isinstance(a, _dtype.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        elif isinstance(a, builtins.bool):
+            continue  # non_blocking given by position
+        else:
+            device = a
+    return (None if device is None else _backend.as_device(device)), dtype
