@@ -20,6 +20,8 @@ def _shape(size: tuple) -> tuple:
 def _make(array: Any, requires_grad: bool) -> Tensor:
     t = Tensor._wrap(array)
     if requires_grad:
+        if array.dtype.kind not in "fc":  # torch's factories word it differently from requires_grad_()
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_(True)
     return t
 
@@ -42,7 +44,9 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
         arr = numpy.array(_backend.to_host(data))  # an array keeps its dtype, as in torch
     else:
         arr = numpy.array(_unwrap_nested(data))
-        if arr.size == 0 or arr.dtype.kind == "f":  # Python floats take the default dtype
+        if dtype is not None:
+            pass  # cast once, below: going through the default dtype first would round float64 values
+        elif arr.size == 0 or arr.dtype.kind == "f":  # Python floats take the default dtype
             arr = arr.astype(_dtype.get_default_dtype().np)
         elif arr.dtype.kind in "iu":
             arr = arr.astype(numpy.int64)

@@ -18,6 +18,12 @@ class _GradMode:
 
     _mode = True
 
+    def __new__(cls, *args: Any) -> Any:
+        self = super().__new__(cls)
+        if len(args) == 1 and callable(args[0]):  # used bare, as ``@no_grad`` (torch allows it)
+            return self(args[0])
+        return self
+
     def __enter__(self) -> None:
         self._token = _enabled.set(self._mode)
 

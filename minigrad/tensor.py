@@ -64,7 +64,7 @@ class Tensor:
                                "computed variable in a subgraph that doesn't require differentiation use "
                                "var_no_grad = var.detach().")
         if requires_grad and self._data.dtype.kind not in "fc":
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")  # torch's text
         self.requires_grad = requires_grad
         return self
 
@@ -81,10 +81,14 @@ class Tensor:
             if t is not None:
                 t.grad = Tensor._wrap(g.copy()) if t.grad is None else Tensor._wrap(t.grad._data + g)
 
+        store.retains_grad = True  # see register_hook: torch runs it after the tensor's other hooks
         self.grad_fn.register_hook(self._output_nr, store)
 
-    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable:
-        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it.
+
+        Returns a handle whose ``remove()`` unregisters the hook, as torch's.
+        """
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
 
@@ -93,10 +97,15 @@ class Tensor:
             return None if result is None else result._data
 
         if self.grad_fn is None:
-            self._edge()[0].register_hook(0, lambda g: hook(g))
+            node, fn = self._edge()[0], (lambda g: hook(g))
+            node.register_hook(0, fn)
         else:
-            self.grad_fn.register_hook(self._output_nr, on_array)
-        return hook
+            node, fn = self.grad_fn, on_array
+            node.register_hook(self._output_nr, fn)
+            # A stable sort keeps registration order but moves retain_grad's hook last, so that .grad
+            # shows the gradient as the other hooks left it (torch's rule).
+            node.hooks.sort(key=lambda h: getattr(h[1], "retains_grad", False))
+        return RemovableHandle(node.hooks, fn)
 
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
@@ -113,8 +122,8 @@ class Tensor:
         else:
             g = gradient._data if isinstance(gradient, Tensor) else self._xp.asarray(gradient)
             if g.shape != self._data.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {_size(g.shape)} and "
-                                   f"output[0] has a shape of {_size(self._data.shape)}.")
+                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {Size(g.shape)!r} and "
+                                   f"output[0] has a shape of {Size(self._data.shape)!r}.")
             g = g.astype(self._data.dtype, copy=False)
         run_backward([self], [g], bool(retain_graph))
 
@@ -215,7 +224,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return builtins.bool(self._data)
 
     def __float__(self) -> float:
@@ -472,6 +481,19 @@ def _and(a: Any, b: Any) -> Any:
 
 def _or(a: Any, b: Any) -> Any:
     return a | b
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list, fn: Callable) -> None:
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        for i, (_, fn) in enumerate(self._hooks):
+            if fn is self._fn:
+                del self._hooks[i]
+                return
 
 
 class Size(tuple):

@@ -297,36 +297,54 @@ class Clone(Op):
 # -- the functions users call -----------------------------------------------------------------
 
 
+def _binary(op: type, a: Any, b: Any) -> Tensor:
+    """``op.apply(a, b)``, with torch's RuntimeError where NumPy refuses to broadcast the shapes."""
+    try:
+        return op.apply(a, b)
+    except ValueError:
+        sa = tuple(a._data.shape) if isinstance(a, Tensor) else ()
+        sb = tuple(b._data.shape) if isinstance(b, Tensor) else ()
+        n = len(sa) if len(sa) > len(sb) else len(sb)
+        sa, sb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+        for i in reversed(range(n)):  # torch names the last dim that does not match
+            if sa[i] != sb[i] and sa[i] != 1 and sb[i] != 1:
+                raise RuntimeError(f"The size of tensor a ({sa[i]}) must match the size of tensor b ({sb[i]}) "
+                                   f"at non-singleton dimension {i}") from None
+        raise
+
+
+def _floating(a: Any) -> Any:
+    """Integer and bool tensors as the default float dtype (what torch's float-valued ops compute in)."""
+    if isinstance(a, Tensor) and a._data.dtype.kind in "iub":
+        from .. import _dtype
+
+        return a.to(_dtype.get_default_dtype())
+    return a
+
+
 def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     a, b = promote(a, b)
-    return Add.apply(a, b if alpha == 1 else b * alpha)
+    return _binary(Add, a, b if alpha == 1 else b * alpha)
 
 
 def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     a, b = promote(a, b)
-    return Sub.apply(a, b if alpha == 1 else b * alpha)
+    return _binary(Sub, a, b if alpha == 1 else b * alpha)
 
 
 def mul(a: Any, b: Any) -> Tensor:
-    return Mul.apply(*promote(a, b))
+    return _binary(Mul, *promote(a, b))
 
 
 def div(a: Any, b: Any) -> Tensor:
     a, b = promote(a, b)
-    # Integer division in torch's "/" gives floats.
-    if isinstance(a, Tensor) and a._data.dtype.kind in "iub" and not (isinstance(b, Tensor) and b.is_floating_point()):
-        from .. import _dtype
-
-        a = a.to(_dtype.get_default_dtype())
-    elif not isinstance(a, Tensor) and b._data.dtype.kind in "iub":
-        from .. import _dtype
-
-        b = b.to(_dtype.get_default_dtype())
-    return Div.apply(a, b)
+    # torch's "/" is true division: integer and bool tensors become the default float dtype first
+    # (both of them: NumPy would turn float32 / int64 into float64).
+    return _binary(Div, _floating(a), _floating(b))
 
 
 def pow(a: Any, b: Any) -> Tensor:
-    return Pow.apply(*promote(a, b))
+    return _binary(Pow, *promote(a, b))
 
 
 def neg(a: Tensor) -> Tensor:
@@ -334,23 +352,23 @@ def neg(a: Tensor) -> Tensor:
 
 
 def exp(a: Tensor) -> Tensor:
-    return Exp.apply(a)
+    return Exp.apply(_floating(a))
 
 
 def log(a: Tensor) -> Tensor:
-    return Log.apply(a)
+    return Log.apply(_floating(a))
 
 
 def sqrt(a: Tensor) -> Tensor:
-    return Sqrt.apply(a)
+    return Sqrt.apply(_floating(a))
 
 
 def sin(a: Tensor) -> Tensor:
-    return Sin.apply(a)
+    return Sin.apply(_floating(a))
 
 
 def cos(a: Tensor) -> Tensor:
-    return Cos.apply(a)
+    return Cos.apply(_floating(a))
 
 
 def abs(a: Tensor) -> Tensor:
@@ -358,11 +376,11 @@ def abs(a: Tensor) -> Tensor:
 
 
 def tanh(a: Tensor) -> Tensor:
-    return Tanh.apply(a)
+    return Tanh.apply(_floating(a))
 
 
 def sigmoid(a: Tensor) -> Tensor:
-    return Sigmoid.apply(a)
+    return Sigmoid.apply(_floating(a))
 
 
 def relu(a: Tensor) -> Tensor:
@@ -372,15 +390,17 @@ def relu(a: Tensor) -> Tensor:
 def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, float) or isinstance(max, float):  # an integer tensor clamped to float bounds is float
+        a = _floating(a)
     return Clamp.apply(a, min, max)
 
 
 def maximum(a: Tensor, b: Tensor) -> Tensor:
-    return Maximum.apply(*promote(a, b))
+    return _binary(Maximum, *promote(a, b))
 
 
 def minimum(a: Tensor, b: Tensor) -> Tensor:
-    return Minimum.apply(*promote(a, b))
+    return _binary(Minimum, *promote(a, b))
 
 
 def where(condition: Tensor, input: Any, other: Any) -> Tensor:

@@ -18,7 +18,11 @@ def _axes(dim: Any, ndim: int) -> tuple | None:
     for d in dims:
         if not -n <= d < n:
             raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
-    return tuple(d % n for d in dims) if ndim else None
+    axes = tuple(d % n for d in dims)
+    if len(set(axes)) != len(axes):
+        repeated = next(ax for ax in axes if axes.count(ax) > 1)
+        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
+    return axes if ndim else None
 
 
 def _expand_back(g: Any, shape: tuple, axes: tuple | None, keepdim: bool) -> Any:
@@ -105,7 +109,7 @@ class ValuesIndices(NamedTuple):
 def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     if dtype is not None:
         a = a.to(dtype)
-    elif a._data.dtype.kind in "bi" and a._data.dtype.itemsize < 8 or a._data.dtype.kind == "b":
+    elif a._data.dtype.kind in "biu" and a._data.dtype.itemsize < 8 or a._data.dtype.kind == "b":
         from .. import _dtype
 
         a = a.to(_dtype.int64)  # torch sums integers and bools in int64

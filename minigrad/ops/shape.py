@@ -5,6 +5,9 @@ from __future__ import annotations
 import itertools
 from typing import Any, Sequence
 
+import numpy
+
+from .. import _dtype
 from .._backend import xp_of
 from ..tensor import Tensor
 from ._base import Op
@@ -115,7 +118,10 @@ def permute(a: Tensor, *dims: Any) -> Tensor:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
                            f"length of the desired ordering of dimensions i.e. input.dim() = {a._data.ndim} is "
                            f"not equal to len(dims) = {len(dims)}")
-    return Permute.apply(a, tuple(_dim(d, a._data.ndim) for d in dims))
+    axes = tuple(_dim(d, a._data.ndim) for d in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return Permute.apply(a, axes)
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -157,11 +163,31 @@ def expand(a: Tensor, *shape: Any) -> Tensor:
     return Expand.apply(a, full)
 
 
+def _common_dtype(tensors: list) -> list:
+    """torch's cat and stack promote mixed dtypes: a float dtype wins over integers, then the widest one."""
+    dtypes = {t._data.dtype for t in tensors}
+    if len(dtypes) == 1:
+        return tensors
+    floats = [d for d in dtypes if d.kind == "f"]
+    target = _dtype.from_numpy_dtype(numpy.result_type(*(floats or dtypes)))  # dtypes only, no tensor data
+    return [t.to(target) for t in tensors]
+
+
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    return Cat.apply(_dim(dim, tensors[0]._data.ndim), *tensors)
+    first = tensors[0]._data.shape
+    axis = _dim(dim, len(first))
+    for i, t_ in enumerate(tensors):  # torch's errors, not NumPy's ValueError
+        shape = t_._data.shape
+        if len(shape) != len(first):
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {len(first)} and {len(shape)}")
+        for d, (s0, s) in enumerate(zip(first, shape)):
+            if d != axis and s != s0:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. Expected size {s0} "
+                                   f"but got size {s} for tensor number {i} in the list.")
+    return Cat.apply(axis, *_common_dtype(tensors))
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -173,4 +199,4 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         if t_._data.shape != first:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 and "
                                f"{list(t_._data.shape)} at entry {i}")
-    return Stack.apply(_dim(dim, len(first) + 1), *tensors)
+    return Stack.apply(_dim(dim, len(first) + 1), *_common_dtype(tensors))
