@@ -42,28 +42,31 @@ def draw_graph(tensor: Any, show_shapes: bool = True, show_grads: bool = False,
     * tensor nodes (the output and the leaves) show shape, dtype and size in bytes;
     * ``params={"0.weight": w, ...}`` (for example ``dict(model.named_parameters())``) or
       ``model=model`` names the parameters; the parameters of one module are drawn in one
-      box (a graphviz cluster);
+      box (a graphviz cluster); any other tensor in ``params``, the output included, is
+      labelled by its key (``params={"loss": loss}``);
     * ``show_grads=True`` adds each leaf's gradient norm (after ``backward``).
     """
     roots = list(tensor) if isinstance(tensor, (list, tuple)) else [tensor]
     names = _parameter_names(params, model)
     module_kinds = _module_kinds(model)
+    in_model = {id(p) for _, p in model.named_parameters()} if model is not None else set()
 
-    dot = graphviz.Digraph(graph_attr={"rankdir": "TB"}, node_attr={"fontname": "monospace", "fontsize": "10"})
+    font = {"fontname": "monospace", "fontsize": "10"}
+    dot = graphviz.Digraph(graph_attr={"rankdir": "TB", **font}, node_attr=font)
     clusters: dict[str, list[tuple[str, str]]] = {}  # module path -> (node id, label) of its parameters
     keep_alive: list[Any] = []  # ids are only unique among live objects: hold every object we named by id
     drawn: set[str] = set()
     stack: list[Any] = []
 
-    def add_tensor(t: Any, style: dict, extra_name: str | None = None) -> str:
+    def add_tensor(t: Any, style: dict) -> str:
         node_id = f"t{id(t)}"
         if node_id in drawn:
             return node_id
         drawn.add(node_id)
         keep_alive.append(t)
-        name = names.get(id(t), extra_name)
+        name = names.get(id(t))
         label = _tensor_label(t, name, show_shapes, show_grads)
-        if name is not None and (model is not None or "." in name):
+        if style is _LEAF_STYLE and name is not None and (id(t) in in_model or "." in name):
             # a parameter of a module: draw it inside that module's box
             clusters.setdefault(name.rpartition(".")[0], []).append((node_id, label))
         else:

@@ -151,6 +151,50 @@ def test_dotted_names_are_grouped_per_module():
     assert clusters(source) == {"cluster_0": ["0.bias", "0.weight"], "cluster_1": ["1.weight"]}
 
 
+def mlp_and_loss():
+    minigrad.manual_seed(0)
+    model = minigrad.nn.Sequential(minigrad.nn.Linear(4, 8), minigrad.nn.ReLU(), minigrad.nn.Linear(8, 3))
+    loss = model(minigrad.randn(5, 4)).pow(2).mean()
+    return model, loss
+
+
+def test_mlp_parameters_are_clustered_per_module():
+    model, loss = mlp_and_loss()
+    source = draw_graph(loss, model=model).source
+    assert clusters(source) == {"cluster_0": ["0.bias", "0.weight"], "cluster_2": ["2.bias", "2.weight"]}
+    assert 'label="0: Linear"' in source and 'label="2: Linear"' in source
+    labels, edges = parse(source)
+    ops = Counter(lines[0] for lines in labels.values() if lines[0].endswith("Backward0"))
+    assert ops == Counter({"AddmmBackward0": 2, "ReluBackward0": 1, "PowBackward0": 1, "MeanBackward0": 1})
+    for name in ("0.weight", "0.bias", "2.weight", "2.bias"):
+        assert edges[(name, "AddmmBackward0")] == 1
+    assert edges[("AddmmBackward0", "ReluBackward0")] == 1 and edges[("ReluBackward0", "AddmmBackward0")] == 1
+    # named_parameters() alone gives the same boxes, labelled by path only
+    by_params = draw_graph(loss, params=dict(model.named_parameters())).source
+    assert clusters(by_params) == clusters(source)
+
+
+def test_mlp_labels_match_the_parameters():
+    model, loss = mlp_and_loss()
+    loss.backward()
+    labels, _ = parse(draw_graph(loss, model=model, show_grads=True).source)
+    by_name = {lines[0]: lines for lines in labels.values()}
+    w = model[0].weight
+    assert by_name["0.weight"][1:3] == ["(8, 4) float32", "128 B"]  # 32 float32 values
+    assert by_name["0.weight"][3] == f"|grad| = {np.linalg.norm(w.grad.numpy().astype(np.float64)):.4g}"
+
+
+def test_model_without_submodules_gets_one_box_and_a_named_output_stays_outside():
+    minigrad.manual_seed(0)
+    layer = minigrad.nn.Linear(3, 2)
+    loss = layer(minigrad.ones(4, 3)).sum()
+    source = draw_graph(loss, model=layer, params={"loss": loss}).source
+    assert clusters(source) == {"cluster_": ["bias", "weight"]}
+    assert re.search(r'label="?Linear"? ', source)
+    labels, edges = parse(source)
+    assert edges[("SumBackward0", "loss")] == 1
+
+
 def clusters(source: str) -> dict:
     """cluster name -> sorted names of the nodes declared inside it."""
     found = {}
