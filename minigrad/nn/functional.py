@@ -13,9 +13,10 @@ from .. import _backend
 from .._backend import xp_of
 from .._grad_mode import is_grad_enabled
 from ..ops import elementwise as _elementwise
-from ..ops import softmax as _softmax
 from ..ops._base import Op
 from ..ops.linalg import linear
+from ..ops.softmax import log_softmax as _log_softmax
+from ..ops.softmax import softmax as _softmax
 from ..tensor import Tensor
 from ._loss_functions import (
     binary_cross_entropy,
@@ -57,13 +58,13 @@ def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     if dim is None:
         dim = _softmax_dim("softmax", input.dim(), _stacklevel)
-    return _softmax.softmax(input, dim, dtype)
+    return _softmax(input, dim, dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     if dim is None:
         dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
-    return _softmax.log_softmax(input, dim, dtype)
+    return _log_softmax(input, dim, dtype)
 
 
 # -- dropout ----------------------------------------------------------------------------------
