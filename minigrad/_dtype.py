@@ -37,6 +37,12 @@ int64 = long = dtype("int64", numpy.int64)
 bool = dtype("bool", numpy.bool_)
 
 _BY_NUMPY = {d.np: d for d in (float16, float32, float64, int8, uint8, int16, int32, int64, bool)}
+
+# The names torch's error messages use: its ScalarType names ("Got: Long") and C type names ("float != double").
+SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "uint8": "Byte",
+                     "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
+C_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char",
+                "uint8": "unsigned char", "int16": "short", "int32": "int", "int64": "long", "bool": "bool"}
 _default = float32
 
 

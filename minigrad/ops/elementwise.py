@@ -389,7 +389,7 @@ def relu(a: Tensor) -> Tensor:
 
 def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        raise RuntimeError("minigrad.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, float) or isinstance(max, float):  # an integer tensor clamped to float bounds is float
         a = _floating(a)
     return Clamp.apply(a, min, max)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import _dtype
 from ..tensor import Tensor
 from ._base import Op, promote
 
@@ -78,6 +79,6 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input._data.shape[-1]} and "
                            f"{weight._data.shape[1]}x{weight._data.shape[0]})")
     if input._data.dtype != weight._data.dtype:
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {input.dtype.name.capitalize()} "
-                           f"and {weight.dtype.name.capitalize()}")
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_dtype.C_TYPE_NAMES[input.dtype.name]} != {_dtype.C_TYPE_NAMES[weight.dtype.name]}")
     return Addmm.apply(input, weight, bias)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 from typing import Any, NamedTuple
 
+from .. import _dtype
 from .._backend import xp_of
 from ..tensor import Tensor
 from ._base import Op
@@ -121,7 +122,7 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
         a = a.to(dtype)
     if a._data.dtype.kind not in "fc":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                           f"complex dtype. Got: {a.dtype.name.capitalize()}")
+                           f"complex dtype. Got: {_dtype.SCALAR_TYPE_NAMES[a.dtype.name]}")
     return Mean.apply(a, _axes(dim, a._data.ndim), keepdim)
 
 

@@ -176,7 +176,7 @@ def _common_dtype(tensors: list) -> list:
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("minigrad.cat(): expected a non-empty list of Tensors")  # torch's type and text
     first = tensors[0]._data.shape
     axis = _dim(dim, len(first))
     for i, t_ in enumerate(tensors):  # torch's errors, not NumPy's ValueError
