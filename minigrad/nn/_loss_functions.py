@@ -206,6 +206,9 @@ def _cross_entropy_probabilities(logp: Tensor, target: Tensor, weight: Tensor | 
 # -- binary classification --------------------------------------------------------------------
 
 
+_BCE_EPSILON = float(numpy.float32(1e-12))
+
+
 class BinaryCrossEntropy(Op):
     """``-(y log x + (1 - y) log(1 - x))`` per element, each log clamped at -100 as in torch (no inf)."""
 
@@ -221,8 +224,9 @@ class BinaryCrossEntropy(Op):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         xp = xp_of(x)
-        # torch's formula: (x - y) / (x (1 - x)), the denominator kept away from 0.
-        gx = g * (x - y) / xp.maximum((1 - x) * x, 1e-12) if ctx.needs_input_grad[0] else None
+        # torch's formula: (x - y) / (x (1 - x)), the denominator kept above torch's EPSILON,
+        # which is 1e-12 rounded to float32 (so the gradient at x = 0 or 1 is the same as torch's).
+        gx = g * (x - y) / xp.maximum((1 - x) * x, _BCE_EPSILON) if ctx.needs_input_grad[0] else None
         gy = None
         if ctx.needs_input_grad[1]:
             with numpy.errstate(divide="ignore"):
