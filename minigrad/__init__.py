@@ -21,6 +21,7 @@ concat = concatenate = cat
 
 from . import autograd, cuda, nn, optim, utils  # noqa: E402
 from . import viz  # noqa: E402,F401  (attaches Tensor.draw)
+from . import memory  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"

@@ -1,0 +1,18 @@
+"""Memory introspection: what a network costs, per module, predicted and measured.
+
+* ``param_count(model)``, ``param_bytes(model)``: the course's sizeof(type) x (n x k + k);
+* ``summary(model, input_size, optimizer)``: a torchinfo-like table of parameters,
+  gradients, optimizer state and the activations the graph really keeps for backward;
+* ``measure()``: a context manager reporting the peak and current array memory of a block.
+
+docs/memory.md explains the figures and where the course's rules of thumb come from.
+"""
+
+from .activations import saved_bytes
+from .measure import Measurement, measure
+from .optimizer_state import STATE_RULES, measure_state, predict_state
+from .summary import MemoryReport, ModuleRow, param_bytes, param_count, summary
+from .units import format_bytes
+
+__all__ = ["Measurement", "MemoryReport", "ModuleRow", "STATE_RULES", "format_bytes", "measure", "measure_state",
+           "param_bytes", "param_count", "predict_state", "saved_bytes", "summary"]

@@ -1,0 +1,404 @@
+"""``summary()``: what a network costs in memory, per module, for a given batch.
+
+It runs one real forward pass (gradients on) on a random input and looks at the
+graph that pass records. Parameters, gradients and optimizer state are counted
+from the tensors; activations are the arrays the graph really keeps for
+backward (see ``activations.py``), attributed to the module whose forward made
+them: forward hooks tell which module is running.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy
+
+from .. import _backend, _dtype
+from .._grad_mode import enable_grad
+from ..tensor import Tensor
+from . import optimizer_state as opt_state
+from .activations import GraphLedger, is_array, owner, tensors_in
+from .timeline import backward_peak
+from .units import format_bytes
+
+# -- parameters -------------------------------------------------------------------------------
+
+
+def _parameters(obj: Any) -> list[Tensor]:
+    """The distinct parameters of a module, a tensor, or an iterable of tensors."""
+    if isinstance(obj, Tensor):
+        items = [obj]
+    elif hasattr(obj, "parameters"):
+        items = list(obj.parameters())
+    else:
+        items = list(obj)
+    seen: set[int] = set()
+    unique = []
+    for p in items:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"expected a module or tensors, got an element of type {type(p).__name__}")
+        if id(p) not in seen:  # a weight tied between two layers is one tensor
+            seen.add(id(p))
+            unique.append(p)
+    return unique
+
+
+def param_count(module: Any) -> int:
+    """Number of parameter values (weights and biases) of a module, a tensor or some tensors.
+
+    >>> import minigrad
+    >>> param_count(minigrad.nn.Linear(8, 4))        # 8*4 weights + 4 biases
+    36
+    """
+    return sum(p.numel() for p in _parameters(module))
+
+
+def param_bytes(module: Any) -> int:
+    """Bytes of those parameters: sizeof(type) x (n x k + k) for a Linear(n, k).
+
+    >>> import minigrad
+    >>> param_bytes(minigrad.nn.Linear(8, 4, bias=False))   # the course's 8*4*4
+    128
+    """
+    return sum(p.nbytes for p in _parameters(module))
+
+
+# -- the report -------------------------------------------------------------------------------
+
+
+@dataclass
+class ModuleRow:
+    """One module of the summary. Byte counts are this module's own (not its children's)."""
+
+    name: str
+    type: str
+    depth: int
+    output_shape: list | None  # None when the forward pass did not call this module
+    params: int
+    param_bytes: int
+    grad_bytes: int
+    state_bytes: int | None  # predicted optimizer state; None without an optimizer
+    activation_bytes: int
+    has_children: bool = False
+
+
+@dataclass
+class MemoryReport:
+    """What ``summary()`` returns: ``rows`` per module, totals, ``str()`` a table, ``to_dict()``."""
+
+    model_type: str
+    input_size: list
+    batch_size: int
+    dtype: str
+    rows: list[ModuleRow]
+    param_count: int
+    trainable_count: int
+    param_bytes: int
+    grad_bytes: int
+    activation_bytes: int  # everything the graph keeps for backward, the loss included
+    loss_activation_bytes: int  # the part kept by loss_fn's ops
+    input_bytes: int
+    inference_activation_peak: int
+    optimizer: str | None = None
+    state_bytes: int | None = None  # predicted
+    state_full_size_bytes: int | None = None  # predicted, only the tensors as large as their parameter
+    state_bytes_measured: int | None = None  # from the optimizer's real state, when it has any
+    backward_peak: int = 0  # besides parameters, gradients and state: see timeline.py
+    step_peak: int | None = None  # predicted peak of one training step (see docs/memory.md)
+    notes: list[str] = field(default_factory=list)
+
+    # -- totals ---------------------------------------------------------------------------
+    @property
+    def inference_total(self) -> int:
+        """Parameters plus the most activation memory alive at once when each layer's input is freed after it."""
+        return self.param_bytes + self.inference_activation_peak
+
+    @property
+    def training_total(self) -> int:
+        """Parameters + gradients + optimizer state + every activation saved for backward, all at once."""
+        return self.param_bytes + self.grad_bytes + (self.state_bytes or 0) + self.activation_bytes
+
+    @property
+    def multiplier(self) -> float:
+        """(parameters + gradients + optimizer state) / parameters: the course's 2x, 3x, 4x."""
+        return (self.param_bytes + self.grad_bytes + (self.state_bytes or 0)) / self.param_bytes
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.update(inference_total=self.inference_total, training_total=self.training_total,
+                 multiplier=self.multiplier)
+        return d
+
+    def __str__(self) -> str:
+        return _render(self)
+
+    __repr__ = __str__
+
+
+# -- summary ----------------------------------------------------------------------------------
+
+
+def summary(model: Any, input_size: Sequence[int] | Sequence[Sequence[int]], optimizer: Any = None,
+            dtype: _dtype.dtype | None = None, batch_dim: int = 0,
+            loss_fn: Callable[[Any], Tensor] | None = None) -> MemoryReport:
+    """Memory of ``model`` for one batch of shape ``input_size`` (the batch included, e.g. ``(64, 784)``).
+
+    ``optimizer``: adds its state (predicted, and measured if it has stepped already).
+    ``dtype``: of the random input (default: the model's parameter dtype).
+    ``batch_dim``: which dimension of ``input_size`` is the batch.
+    ``loss_fn``: called on the model's output, so the loss's own saved arrays are counted too
+    (for example ``lambda out: F.cross_entropy(out, target)``).
+    """
+    params = _parameters(model)
+    if not params:
+        raise ValueError(f"{type(model).__name__} has no parameters: there is no model size to report "
+                         "and no multiplier to compute")
+    sizes = _input_sizes(input_size, batch_dim)
+    batch = sizes[0][batch_dim]
+    dtype = dtype or _first_float_dtype(params)
+    device = params[0].device
+
+    from .. import _factories
+
+    rng_state = _backend._host_rng.bit_generator.state  # the summary should not change a seeded run
+    try:
+        inputs = [_factories.randn(*s, dtype=dtype, device=device) for s in sizes]
+        record = _run(model, inputs, params, loss_fn)
+    finally:
+        _backend._host_rng.bit_generator.state = rng_state
+
+    rows = _rows(model, record, params, optimizer)
+    report = MemoryReport(
+        model_type=type(model).__name__,
+        input_size=[list(s) for s in sizes] if len(sizes) > 1 else list(sizes[0]),
+        batch_size=batch,
+        dtype=dtype.name,
+        rows=rows,
+        param_count=sum(p.numel() for p in params),
+        trainable_count=sum(p.numel() for p in params if p.requires_grad),
+        param_bytes=sum(p.nbytes for p in params),
+        grad_bytes=sum(p.nbytes for p in params if p.requires_grad),
+        activation_bytes=sum(r.activation_bytes for r in rows) + record.loss_bytes,
+        loss_activation_bytes=record.loss_bytes,
+        input_bytes=sum(t.nbytes for t in inputs),
+        inference_activation_peak=record.inference_peak,
+    )
+    if optimizer is not None:
+        predicted = opt_state.predict_state(optimizer)
+        report.optimizer = type(optimizer).__name__
+        report.state_bytes = opt_state.total(predicted)
+        report.state_full_size_bytes = opt_state.full_size_total(predicted)
+        measured = opt_state.measure_state(optimizer)
+        if measured:
+            report.state_bytes_measured = opt_state.total(measured)
+    report.backward_peak = record.backward_peak
+    report.step_peak = report.param_bytes + report.grad_bytes + (report.state_bytes or 0) + record.backward_peak
+    return report
+
+
+def _input_sizes(input_size: Any, batch_dim: int) -> list[tuple]:
+    """One size per model input, each checked: whole dimensions, and a batch of at least 1."""
+    if not isinstance(input_size, (tuple, list)) or len(input_size) == 0:
+        raise ValueError(f"input_size must be a non-empty tuple of dimensions such as (64, 784), got {input_size!r}")
+    sizes = [tuple(input_size)] if all(isinstance(d, builtins.int) for d in input_size) else list(input_size)
+    checked = []
+    for s in sizes:
+        if not isinstance(s, (tuple, list)) or not s or not all(isinstance(d, builtins.int) for d in s):
+            raise ValueError(f"input_size must hold whole dimensions such as (64, 784), got {input_size!r}")
+        if any(d < 0 for d in s):
+            raise ValueError(f"input_size has a negative dimension: {list(s)}")
+        if not -len(s) <= batch_dim < len(s):
+            raise ValueError(f"batch_dim={batch_dim} is not a dimension of input_size {list(s)}")
+        if s[batch_dim] == 0:
+            raise ValueError(f"batch size is 0 in input_size {list(s)} (dimension {batch_dim}): "
+                             "activations are counted for a batch of at least one sample")
+        checked.append(tuple(s))
+    return checked
+
+
+def _first_float_dtype(params: list[Tensor]) -> _dtype.dtype:
+    for p in params:
+        if p.is_floating_point():
+            return p.dtype
+    return _dtype.get_default_dtype()
+
+
+# -- the forward pass, watched by hooks -------------------------------------------------------
+
+
+@dataclass
+class _Call:
+    """What one module did in the forward pass."""
+
+    output_shape: list | None = None
+    activation_bytes: int = 0
+
+
+@dataclass
+class _Record:
+    calls: dict  # id(module) -> _Call
+    loss_bytes: int
+    inference_peak: int
+    backward_peak: int  # activations, held arrays and gradients in flight at the worst moment of backward
+
+
+def _run(model: Any, inputs: list[Tensor], params: list[Tensor], loss_fn: Callable | None) -> _Record:
+    ledger = GraphLedger([p._data for p in params])
+    calls: dict[int, _Call] = {}
+    running: list[tuple[str, Any]] = []  # the modules whose forward has started and not ended
+    held = {id(owner(t._data)): int(owner(t._data).nbytes) for t in inputs}  # the caller holds the batch
+    peak = [0]  # the inference peak: the batch plus one leaf layer's input and output
+    names = {id(m): name for name, m in model.named_modules()}
+
+    def pre(module: Any, args: tuple) -> None:
+        running.append((names.get(id(module), "?"), module))
+        ledger.mark_seen(tensors_in(args))
+
+    def post(module: Any, args: tuple, output: Any) -> None:
+        running.pop()
+        call = calls.setdefault(id(module), _Call())
+        nodes = ledger.claim(tensors_in(output))
+        call.activation_bytes += sum(int(b.nbytes) for b in ledger.claim_buffers(nodes))
+        outs = list(tensors_in(output))
+        call.output_shape = list(outs[0].shape) if len(outs) == 1 else [list(t.shape) for t in outs]
+        if not any(True for _ in module.children()):
+            live = dict(held)
+            for t in [*tensors_in(args), *outs]:
+                base = owner(t._data)
+                live[id(base)] = int(base.nbytes)
+            peak[0] = max(peak[0], sum(live.values()))
+
+    handles = []
+    for m in model.modules():
+        handles.append(m.register_forward_pre_hook(pre))
+        handles.append(m.register_forward_hook(post))
+    try:
+        with enable_grad():
+            output = model(*inputs)
+            loss_bytes = 0
+            loss = None
+            if loss_fn is not None:
+                loss = loss_fn(output)
+                loss_bytes = sum(int(b.nbytes) for b in ledger.claim_buffers(ledger.claim([loss])))
+    except Exception as exc:
+        where = f" in module '{running[-1][0]}' ({type(running[-1][1]).__name__})" if running else ""
+        if not running and loss_fn is not None and "output" in locals():
+            where = " in loss_fn"
+        shapes = ", ".join(str(list(t.shape)) for t in inputs)
+        raise RuntimeError(f"summary: the forward pass on an input of size {shapes} failed{where}: {exc}") from exc
+    finally:
+        for h in handles:
+            h.remove()
+    root = loss if loss is not None else output
+    held = [t._data for t in [*inputs, *tensors_in(output), *([loss] if loss is not None else [])]]
+    begin, peak_bwd = backward_peak(root, params, held)
+    return _Record(calls, loss_bytes, peak[0], max(begin, peak_bwd))
+
+
+def _rows(model: Any, record: _Record, params: list[Tensor], optimizer: Any) -> list[ModuleRow]:
+    state = {}
+    if optimizer is not None:
+        state = {id(p): sum(d.values()) for p, d in opt_state.predict_state(optimizer)}
+    counted: set[int] = set()  # a parameter shared by two modules belongs to the first
+    rows = []
+    for name, module in model.named_modules():
+        own = []
+        for p in module.parameters(recurse=False):
+            if id(p) not in counted:
+                counted.add(id(p))
+                own.append(p)
+        call = record.calls.get(id(module))
+        rows.append(ModuleRow(
+            name=name,
+            type=type(module).__name__,
+            depth=name.count(".") + 1 if name else 0,
+            output_shape=call.output_shape if call else None,
+            params=sum(p.numel() for p in own),
+            param_bytes=sum(p.nbytes for p in own),
+            grad_bytes=sum(p.nbytes for p in own if p.requires_grad),
+            state_bytes=sum(state.get(id(p), 0) for p in own) if optimizer is not None else None,
+            activation_bytes=call.activation_bytes if call else 0,
+            has_children=any(True for _ in module.children()),
+        ))
+    return rows
+
+
+# -- the table --------------------------------------------------------------------------------
+
+
+def _render(r: MemoryReport) -> str:
+    head = ["Layer (type)", "Output shape", "Param #", "Params", "Grads", "Optim state", "Activations"]
+    body = []
+    for row in r.rows:
+        label = r.model_type if row.depth == 0 else f"{row.name} ({row.type})"
+        container = row.has_children and row.params == 0
+        dash = "--"
+        body.append([
+            "  " * row.depth + label,
+            dash if row.output_shape is None else str(row.output_shape),
+            dash if container else f"{row.params:,}",
+            dash if container else format_bytes(row.param_bytes),
+            dash if container else format_bytes(row.grad_bytes),
+            dash if container or row.state_bytes is None else format_bytes(row.state_bytes),
+            dash if container and row.activation_bytes == 0 else format_bytes(row.activation_bytes),
+        ])
+    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:])]
+        return "  ".join([first, *rest]).rstrip()
+
+    width = len(line(head))
+    bar, thin = "=" * width, "-" * width
+    out = [bar, line(head), bar, *(line(b) for b in body), bar]
+
+    p = r.param_bytes
+    untrained = r.param_count - r.trainable_count
+    out.append(f"Total params: {r.param_count:,}" + (f" ({untrained:,} not trainable)" if untrained else ""))
+    out.append(f"Input size: {r.input_size} {r.dtype} = {format_bytes(r.input_bytes)} (batch of {r.batch_size})")
+    out.append(thin)
+    items = [("Parameters", p, "1x"), ("Gradients", r.grad_bytes, f"{r.grad_bytes / p:.2g}x")]
+    if r.optimizer is not None:
+        items.append((f"Optimizer state ({r.optimizer})", r.state_bytes, f"{r.state_bytes / p:.2f}x"))
+    items.append(("Activations kept for backward", r.activation_bytes, f"batch of {r.batch_size}"))
+    if r.loss_activation_bytes:
+        items.append(("  of which kept by the loss", r.loss_activation_bytes, ""))
+    label_w = max(len(label) for label, _, _ in items) + 1
+    for label, n, note in items:
+        out.append(f"{(label + ':').ljust(label_w)} {format_bytes(n):>10}  {note}".rstrip())
+    if r.state_bytes_measured is not None:
+        verdict = "as predicted" if r.state_bytes_measured == r.state_bytes else "DIFFERS from the prediction"
+        out.append(f"Optimizer state measured in {r.optimizer}.state: {format_bytes(r.state_bytes_measured)} "
+                   f"({verdict})")
+    out.append(thin)
+    out.append(f"Inference: params + peak live activations = {format_bytes(r.inference_total)}")
+    out.append(f"Training:  params + grads + optimizer state + saved activations = {format_bytes(r.training_total)}")
+    if r.step_peak is not None:
+        out.append(f"Training step peak (predicted, see docs/memory.md) = {format_bytes(r.step_peak)}")
+    parts = f"params 1x + grads {r.grad_bytes / p:.2g}x"
+    if r.optimizer is not None:
+        parts += f" + {r.optimizer} state {r.state_bytes / p:.2f}x"
+    out.append(f"Training vs bare parameters: {_times(r.multiplier)} ({parts}), activations not included")
+    out.extend(r.notes)
+    out.append(bar)
+    return "\n".join(out)
+
+
+def _times(x: float) -> str:
+    return f"{round(x)}x" if math.isclose(x, round(x)) else f"{x:.2f}x"
+
+
+def owned_bytes(arrays: Sequence[Any]) -> int:
+    """Bytes of the distinct buffers behind ``arrays`` (tensors or arrays), each counted once."""
+    seen: dict[int, int] = {}
+    for a in arrays:
+        a = a._data if isinstance(a, Tensor) else a
+        if is_array(a) or isinstance(a, numpy.ndarray):
+            base = owner(a)
+            seen[id(base)] = int(base.nbytes)
+    return sum(seen.values())

@@ -1,0 +1,247 @@
+"""minigrad.memory: parameter sizes, activations kept for backward, optimizer state, measured peaks.
+
+The expected numbers come from outside the code under test: the course's worked examples
+(computed by hand below), torch's real optimizer state, hand counts derived from what each
+op's backward needs, and tracemalloc measurements of real training steps.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad import nn
+from minigrad.memory import measure, param_bytes, param_count, saved_bytes, summary
+
+GOLDEN = pathlib.Path(__file__).parent / "golden"
+
+
+def mlp(*sizes: int, act: type = nn.ReLU, bias: bool = True) -> nn.Sequential:
+    layers: list = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(n_in, n_out, bias=bias), act()]
+    return nn.Sequential(*layers[:-1])
+
+
+# -- the course's worked examples -------------------------------------------------------------
+
+
+def test_course_linear_8_4_without_bias_is_128_bytes_in_float32():
+    # 8 x 4 weights x sizeof(float32) = 128 B: what the course computes for "one layer, no bias".
+    model = nn.Linear(8, 4, bias=False)
+    assert param_count(model) == 32
+    assert param_bytes(model) == 8 * 4 * 4 == 128
+
+
+def test_course_linear_8_4_as_written_has_a_bias_144_bytes():
+    # The course's code is Linear(8, 4), whose bias is on by default: 36 values, 144 B.
+    assert param_count(nn.Linear(8, 4)) == 36
+    assert param_bytes(nn.Linear(8, 4)) == (8 * 4 + 4) * 4 == 144
+
+
+def test_course_linear_8_4_with_bias_is_288_bytes_only_in_float64():
+    # 8 x 4 x 8 + 4 x 8 = 288 B needs float64; the course's line gives float32.
+    assert param_bytes(nn.Linear(8, 4, bias=True, dtype=minigrad.float64)) == 288
+    assert param_bytes(nn.Linear(8, 4, bias=True).double()) == 288
+    assert param_bytes(nn.Linear(8, 4, bias=True)) == 144
+
+
+def test_course_two_layers_are_40_params_160_bytes_only_without_the_second_bias():
+    course = nn.Sequential(nn.Linear(8, 4, bias=True), nn.Linear(4, 1, bias=False))
+    assert param_count(course) == 8 * 4 + 4 + 4 * 1 == 40
+    assert param_bytes(course) == 144 + 16 == 160
+    as_written = nn.Sequential(nn.Linear(8, 4, bias=True), nn.Linear(4, 1))
+    assert param_count(as_written) == 41
+    assert param_bytes(as_written) == 164
+
+
+def test_course_5_8_4_2_network_is_94_params_376_bytes_whatever_the_batch():
+    model = nn.Sequential(nn.Linear(5, 8), nn.Linear(8, 4), nn.Linear(4, 2))
+    assert param_count(model) == 5 * 8 + 8 + 8 * 4 + 4 + 4 * 2 + 2 == 94
+    assert param_bytes(model) == 94 * 4 == 376
+    one, hundred = summary(model, (1, 5)), summary(model, (100, 5))
+    # Parameters do not grow with the batch (the course's "376 x 100 = 37600 B" does not happen)...
+    assert one.param_bytes == hundred.param_bytes == 376
+    # ...activations do: each Linear keeps its input for the weight gradient, B x (5 + 8 + 4) floats.
+    assert one.activation_bytes == 1 * (5 + 8 + 4) * 4 == 68
+    assert hundred.activation_bytes == 100 * (5 + 8 + 4) * 4 == 6800
+
+
+def test_param_count_and_bytes_of_tensors_and_shared_weights():
+    w = minigrad.zeros(3, 5, dtype=minigrad.float64)
+    assert param_count(w) == 15 and param_bytes(w) == 120
+    assert param_bytes([w, w, minigrad.zeros(2)]) == 128  # a tensor listed twice is one tensor
+    tied = nn.Sequential(nn.Linear(4, 4, bias=False), nn.Linear(4, 4, bias=False))
+    tied[1].weight = tied[0].weight
+    assert param_count(tied) == 16
+
+
+# -- activations: hand counts from the op definitions -------------------------------------------
+
+
+def test_activation_bytes_of_a_small_mlp_equal_a_hand_count():
+    B = 32
+    model = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 8), nn.Tanh(), nn.Linear(8, 3))
+    target = minigrad.randint(0, 3, (B,))
+    report = summary(model, (B, 20), loss_fn=lambda out: F.cross_entropy(out, target))
+    # What each op keeps for its backward (minigrad/ops, minigrad/nn/_loss_functions.py):
+    expected = {
+        "0": B * 20 * 4,  # Linear: its input x, for grad W = g.T @ x (W is not kept: x needs no gradient)
+        "1": B * 16 * 4,  # ReLU: its output, for the mask out > 0
+        "2": 0,           # Linear: its input is ReLU's output (counted there) and W (a parameter)
+        "3": B * 8 * 4,   # Tanh: its output, for 1 - out**2
+        "4": 0,           # Linear: Tanh's output (counted there) and W
+    }
+    assert {row.name: row.activation_bytes for row in report.rows if row.name} == expected
+    # cross_entropy = log_softmax (keeps its output, B x 3 floats), then gather, which keeps its
+    # index: the target classes and the row numbers, B int64 each; -x, squeeze and mean keep nothing.
+    assert report.loss_activation_bytes == B * 3 * 4 + 2 * B * 8
+    assert report.activation_bytes == sum(expected.values()) + B * 3 * 4 + 2 * B * 8
+
+
+def test_dropout_keeps_only_its_mask_and_the_next_layer_its_output():
+    B = 10
+    model = nn.Sequential(nn.Linear(6, 5), nn.Dropout(0.5), nn.Linear(5, 2))
+    rows = {row.name: row.activation_bytes for row in summary(model, (B, 6)).rows}
+    assert rows["1"] == B * 5 * 1  # a bool mask: one byte per element
+    assert rows["2"] == B * 5 * 4  # Dropout's (new) output, kept by the Linear after it
+    model.eval()  # no dropout at inference: no mask, and Linear 2 keeps Linear 0's output
+    rows = {row.name: row.activation_bytes for row in summary(model, (B, 6)).rows}
+    assert rows["1"] == 0 and rows["2"] == B * 5 * 4
+
+
+class _TwoViews(nn.Module):
+    """Keeps tanh's output, then multiplies two views of it: one buffer behind three saved arrays."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(4, 6)
+
+    def forward(self, x):
+        y = self.lin(x).tanh()
+        return y[:, :3] * y[:, 3:]
+
+
+def test_views_and_arrays_saved_twice_are_counted_once():
+    B = 7
+    report = summary(_TwoViews(), (B, 4))
+    rows = {row.name: row.activation_bytes for row in report.rows}
+    assert rows["lin"] == B * 4 * 4
+    # tanh keeps y; Mul keeps y[:, :3] and y[:, 3:], views of y: the buffer is counted once, at
+    # the module that ran those ops (the parent, whose forward they are in).
+    assert rows[""] == B * 6 * 4
+    assert report.activation_bytes == B * 4 * 4 + B * 6 * 4
+
+
+def test_saved_bytes_skips_parameters_and_follows_views():
+    w = minigrad.randn(5, 5, requires_grad=True)
+    x = minigrad.randn(3, 5, requires_grad=True)
+    y = (x @ w).tanh()
+    loss = (y.reshape(15)[:10] * 2).sum()
+    # MatMul keeps w (for x's grad) and x (for w's grad); tanh keeps y; Mul by a number keeps nothing.
+    assert saved_bytes(loss) == 5 * 5 * 4 + 3 * 5 * 4 + 3 * 5 * 4
+    assert saved_bytes(loss, exclude=[w]) == 3 * 5 * 4 + 3 * 5 * 4
+
+
+def test_activations_grow_with_the_batch_parameters_do_not():
+    model = mlp(12, 9, 4)
+    small, large = summary(model, (3, 12)), summary(model, (300, 12))
+    assert large.activation_bytes == 100 * small.activation_bytes
+    assert large.param_bytes == small.param_bytes
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+def test_summary_of_a_model_without_parameters_is_an_error():
+    with pytest.raises(ValueError, match="ReLU has no parameters"):
+        summary(nn.ReLU(), (4, 3))
+
+
+def test_summary_with_a_batch_of_zero_is_an_error():
+    with pytest.raises(ValueError, match="batch size is 0"):
+        summary(nn.Linear(3, 2), (0, 3))
+    with pytest.raises(ValueError, match="batch size is 0"):
+        summary(nn.Linear(3, 2), (3, 0), batch_dim=1)
+
+
+def test_summary_with_a_wrong_input_size_names_the_layer():
+    model = nn.Sequential(nn.Linear(784, 10), nn.ReLU())
+    with pytest.raises(RuntimeError, match=r"input of size \[64, 785\] failed in module '0' \(Linear\)"):
+        summary(model, (64, 785))
+    with pytest.raises(ValueError, match="input_size"):
+        summary(model, [])
+    with pytest.raises(ValueError, match="input_size"):
+        summary(model, (64, 7.5))
+    # The hooks are gone afterwards: the model runs as before.
+    assert not model[0]._forward_hooks and model(minigrad.ones(2, 784)).shape == (2, 10)
+
+
+def test_summary_leaves_the_random_stream_alone():
+    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout())
+    minigrad.manual_seed(3)
+    expected = minigrad.rand(5)
+    minigrad.manual_seed(3)
+    summary(model, (8, 4))
+    assert minigrad.equal(minigrad.rand(5), expected)
+
+
+# -- measure() ----------------------------------------------------------------------------------
+
+
+def test_measure_counts_numpy_arrays_made_inside():
+    with measure() as m:
+        a = np.ones(1_000_000)  # 8 MB
+        b = np.ones(500_000)
+        del b  # freed: in the peak, not in the end result
+    assert m.array_current == 8_000_000
+    assert 12_000_000 <= m.peak < 12_000_000 + 50_000  # a few Python objects besides the arrays
+    assert 8_000_000 <= m.current < 8_000_000 + 50_000
+    del a
+
+
+def test_measure_counts_only_what_the_block_allocates():
+    if tracemalloc.is_tracing():
+        pytest.skip("tracemalloc already traced the array made before the block")
+    a = np.ones(1_000_000)
+    with measure() as m:
+        b = a + 1  # 8 MB, new
+        del a  # allocated before the block: tracemalloc never saw it, so its release is not seen either
+    assert m.array_current == 8_000_000
+    assert m.peak < 8_000_000 + 50_000
+    del b
+
+
+def test_measure_nests_and_keeps_tracemalloc_as_it_was():
+    was_tracing = tracemalloc.is_tracing()
+    with measure() as outer:
+        x = minigrad.zeros(1000, 1000)  # 4 MB of float32
+        with measure() as inner:
+            y = minigrad.zeros(2000, 1000)
+            del y
+        z = minigrad.zeros(10)
+    assert inner.peak >= 8_000_000 and inner.array_current == 0
+    assert outer.peak >= 12_000_000  # the inner block's 8 MB on top of x's 4 MB
+    assert outer.array_current == 4_000_000 + 40
+    assert tracemalloc.is_tracing() == was_tracing
+    del x, z
+
+
+def test_inference_peak_matches_a_measured_forward_under_no_grad():
+    B = 256
+    model = mlp(300, 200, 100, 10)
+    report = summary(model, (B, 300))
+    x = minigrad.randn(B, 300)
+    with minigrad.no_grad():
+        with measure() as m:
+            out = model(x)
+    # The batch existed before the block: compare what the block added.
+    predicted = report.inference_activation_peak - report.input_bytes
+    assert predicted == B * (200 + 200) * 4  # Linear 0's output and ReLU's, alive together
+    assert abs(m.peak - predicted) <= 0.10 * predicted
+    del out
