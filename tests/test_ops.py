@@ -364,6 +364,43 @@ def test_setitem_vs_torch():
     assert_close(mg, th)
 
 
+# -- edge values: zeros, infinities, NaNs (torch's conventions where the derivative is undefined) ---------------
+
+NAN, INF = float("nan"), float("inf")
+
+EDGES = [
+    Case("pow_zero_exponent_at_zero", lambda m, a: a**0, Lit([0.0, 1.0, -2.0])),
+    Case("pow_at_zero", lambda m, a: a**2 + a**1, Lit([0.0, -1.5])),
+    Case("pow_tensor_zero_base", lambda m, a, b: a**b, Lit([0.0, 0.0, 0.0, 2.0]), Lit([1.0, 0.0, -1.0, 2.0])),
+    Case("pow_tensor_zero_exponent", lambda m, a, b: a**b, Lit([0.0, 3.0]), Lit([0.0, 0.0])),
+    Case("rpow_zero_base", lambda m, a: 0.0**a, Lit([1.0, 2.0, 0.0])),
+    Case("sqrt_at_zero", lambda m, a: a.sqrt(), Lit([0.0, 4.0])),
+    Case("log_at_zero", lambda m, a: a.log(), Lit([0.0, 4.0])),
+    Case("div_by_zero", lambda m, a, b: a / b, Lit([1.0, 0.0, -1.0]), Lit([0.0, 0.0, 0.0])),
+    Case("exp_overflow", lambda m, a: a.exp(), Lit([1000.0, 0.0])),
+    Case("sigmoid_inf", lambda m, a: a.sigmoid(), Lit([INF, -INF, 0.0])),
+    Case("tanh_inf", lambda m, a: a.tanh(), Lit([INF, -INF, 0.0])),
+    Case("max_nan", lambda m, a: a.max(), Lit([1.0, NAN, 3.0])),
+    Case("min_nan", lambda m, a: a.min(), Lit([1.0, NAN, 3.0])),
+    Case("max_dim_nan", lambda m, a: a.max(1).values, Lit([[1.0, NAN, 3.0], [4.0, 2.0, 0.0]])),
+    Case("maximum_nan", lambda m, a, b: m.maximum(a, b), Lit([1.0, NAN, 3.0, NAN]), Lit([2.0, 2.0, NAN, NAN])),
+    Case("minimum_nan", lambda m, a, b: m.minimum(a, b), Lit([1.0, NAN, 3.0, NAN]), Lit([2.0, 2.0, NAN, NAN])),
+    Case("relu_nan", lambda m, a: a.relu(), Lit([NAN, 1.0, -1.0])),
+    Case("abs_nan", lambda m, a: a.abs(), Lit([NAN, -1.0, 0.0])),
+    Case("clamp_nan", lambda m, a: a.clamp(0.0, 1.0), Lit([NAN, 0.5, 2.0])),
+    Case("softmax_neg_inf", lambda m, a: a.softmax(0), Lit([-INF, 0.0, 1.0])),
+    Case("log_softmax_neg_inf", lambda m, a: a.log_softmax(0), Lit([-INF, 0.0, 1.0])),
+    Case("mean_of_empty", lambda m, a: a[:0].mean(), Lit([1.0, 2.0])),
+    Case("sum_of_empty", lambda m, a: a[:0].sum(), Lit([1.0, 2.0])),
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy warns on 0**-1, log(0), 1/0; torch does not
+@pytest.mark.parametrize("case", [c.param() for c in EDGES])
+def test_edge_values_vs_torch(case):
+    run_case(case)
+
+
 # -- finite differences ----------------------------------------------------------------------------------------
 
 ALL_CASES = ELEMENTWISE + REDUCTIONS + SHAPE + SOFTMAX + INDEXING

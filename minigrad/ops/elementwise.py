@@ -73,12 +73,16 @@ class Pow(Op):
     @staticmethod
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
-        ga = g * b * a ** (b - 1) if ctx.needs_input_grad[0] else None
-        gb = None
+        xp = xp_of(g)
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = g * b * a ** (b - 1)
+            if not isinstance(b, (int, float)) or b == 0:
+                # torch's convention: 0 where the exponent is 0 (not 0 * 0**-1 = nan at a == 0).
+                ga = xp.where(b == 0, 0.0, ga)
         if ctx.needs_input_grad[1]:
-            xp = xp_of(out)
-            # torch's convention: the gradient w.r.t. the exponent is 0 where the base is 0.
-            gb = g * out * xp.log(xp.where(a == 0, 1, a))
+            # torch's convention: 0 where the base is 0 and the exponent >= 0 (log(0) would give nan there).
+            gb = xp.where((a == 0) & (b >= 0), 0.0, g * out * xp.log(a))
         return ga, gb
 
 
@@ -163,7 +167,7 @@ class Abs(Op):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g * xp_of(a).sign(a)
+        return g * ((a > 0).astype(g.dtype) - (a < 0))  # sign(a), but 0 at NaN as torch's sgn
 
 
 class Tanh(Op):
@@ -205,7 +209,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * (out > 0)
+        return g * ~(out <= 0)  # torch's threshold_backward: a NaN output passes the gradient
 
 
 class Clamp(Op):
@@ -236,9 +240,11 @@ class Maximum(Op):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        # Ties split the gradient evenly, as torch does.
-        share = (a > b) + 0.5 * (a == b)
-        return g * share, g * (1 - share)
+        xp = xp_of(g)
+        # torch's rule: ties split the gradient evenly, else it goes to the larger input; a NaN compares
+        # false both ways, so there both inputs get it.
+        keep = 1 - 0.5 * (a == b)
+        return g * xp.where(a < b, 0.0, keep), g * xp.where(a > b, 0.0, keep)
 
 
 class Minimum(Op):
@@ -250,8 +256,9 @@ class Minimum(Op):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        share = (a < b) + 0.5 * (a == b)
-        return g * share, g * (1 - share)
+        xp = xp_of(g)
+        keep = 1 - 0.5 * (a == b)  # as Maximum, mirrored
+        return g * xp.where(a > b, 0.0, keep), g * xp.where(a < b, 0.0, keep)
 
 
 class Where(Op):

@@ -66,7 +66,9 @@ class MaxMin(Op):
     @staticmethod
     def forward(ctx, a, largest=True):
         out = a.max() if largest else a.min()
-        ctx.save_for_backward(a == out)
+        xp = xp_of(a)
+        # A NaN is the result wherever there is one: then the NaNs share the gradient (torch's rule).
+        ctx.save_for_backward(xp.isnan(a) if xp.isnan(out) else a == out)
         return out
 
     @staticmethod
