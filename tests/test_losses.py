@@ -237,3 +237,37 @@ def test_binary_cross_entropy_errors_match_torch():
                 lambda: torch.nn.functional.binary_cross_entropy(tp + 1, torch.rand(3)), RuntimeError)
     _same_error(lambda: F.binary_cross_entropy_with_logits(p, minigrad.rand(3, 1)),
                 lambda: torch.nn.functional.binary_cross_entropy_with_logits(tp, torch.rand(3, 1)), ValueError)
+
+
+# -- on another device ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cuda(monkeypatch):
+    """The strict CuPy stand-in (tests/strict_cupy.py): device arrays that refuse to mix with host arrays."""
+    from strict_cupy import StrictCuPy
+
+    from minigrad import _backend
+
+    monkeypatch.setattr(_backend, "_cupy", StrictCuPy())
+    monkeypatch.setattr(_backend, "_cupy_error", None)
+    monkeypatch.setattr(_backend, "_gpu_rngs", {})
+    return "cuda"
+
+
+@pytest.mark.parametrize("case", ["mse_weight", "l1", "bce_weight", "bce_logits_weights", "ce_weight_ignore",
+                                  "ce_spatial", "ce_label_smoothing", "ce_probabilities", "nll_weight_ignore"])
+def test_losses_on_device_equal_losses_on_host(rng, cuda, case):
+    from minigrad import _backend
+
+    x, target, extra = _inputs(rng, case)
+    results = []
+    for device in ("cpu", cuda):
+        xt = minigrad.tensor(x, device=device, requires_grad=True)
+        kw = {k: minigrad.tensor(v, device=device) if isinstance(v, np.ndarray) else v for k, v in extra.items()}
+        loss = getattr(F, _function(case))(xt, minigrad.tensor(target, device=device), **kw)
+        loss.backward()
+        assert loss.device.type == device and xt.grad.device.type == device
+        results.append((_backend.to_host(loss._data), _backend.to_host(xt.grad._data)))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-12)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-12)

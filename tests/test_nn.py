@@ -682,3 +682,19 @@ def test_clip_grad_value():
     p.grad = minigrad.tensor([-2.0, 0.5, 3.0])
     nn.utils.clip_grad_value_(p, 1.0)
     assert p.grad.numpy().tolist() == [-1.0, 0.5, 1.0]
+
+
+def test_functional_helpers_on_device_equal_host(cuda):
+    results = {}
+    for device in ("cpu", cuda):
+        minigrad.manual_seed(0)
+        model = mlp().to(device)
+        x = minigrad.tensor(np.linspace(-2, 2, 15).reshape(3, 5), device=device)
+        (F.leaky_relu(model(x), 0.1) ** 2).sum().backward()
+        total = nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+        hot = F.one_hot(minigrad.tensor([2, 0], device=device), 3)
+        assert total.device.type == device and hot.device.type == device
+        results[device] = [_backend.to_host(total._data), _backend.to_host(hot._data)] + \
+            [_backend.to_host(p.grad._data) for p in model.parameters()]
+    for a, b in zip(results["cpu"], results[cuda]):
+        np.testing.assert_allclose(b, a, rtol=1e-12)
