@@ -179,6 +179,11 @@ REDUCTIONS = [
     Case("min_dim", lambda m, a: a.min(dim=1).values, N(3, 4)),
     Case("min_dim_keepdim_neg", lambda m, a: a.min(-2, keepdim=True).values, N(2, 3, 4)),
     Case("min_dim_ties", lambda m, a: a.min(1)[0], Lit(TIES), fd=False),
+    Case("max_dim_0d", lambda m, a: a.max(0).values, N()),
+    Case("min_dim_0d_keepdim", lambda m, a: a.min(-1, keepdim=True)[0], N()),
+    Case("sum_dim_0d", lambda m, a: a.sum(0), N()),
+    Case("mean_dim_0d_keepdim", lambda m, a: a.mean(-1, keepdim=True), N()),
+    Case("softmax_0d", lambda m, a: a.softmax(0), N()),
     Case("max_binary", lambda m, a, b: m.max(a, b), N(2, 3), N(3)),
     Case("min_binary", lambda m, a, b: m.min(a, b), N(2, 3), N(3)),
 ]
@@ -241,6 +246,11 @@ SHAPE = [
     Case("stack_dim1", lambda m, a, b, c: m.stack((a, b, c), dim=1), N(2, 3), N(2, 3), N(2, 3)),
     Case("stack_neg", lambda m, a, b: m.stack([a, b], dim=-1), N(2, 3), N(2, 3)),
     Case("stack_same_twice", lambda m, a: m.stack([a, a * 2]), N(3)),
+    Case("stack_0d", lambda m, a, b: m.stack([a, b]), N(), N()),
+    Case("transpose_0d", lambda m, a: a.transpose(0, -1), N()),
+    Case("flatten_0d", lambda m, a: a.flatten(), N()),
+    Case("squeeze_0d", lambda m, a: a.squeeze(0), N()),
+    Case("index_0d_none", lambda m, a: a[None], N()),
 ]
 
 

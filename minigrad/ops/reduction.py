@@ -139,6 +139,8 @@ def _max_min(a: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
 
         return (maximum if largest else minimum)(a, dim)
     (axis,) = _axes(dim, a._data.ndim) or (0,)
+    if a._data.ndim == 0:  # torch accepts dim 0 or -1 here: the value itself, index 0 (keepdim or not)
+        return ValuesIndices(*MaxMinDim.apply(a.reshape(1), 0, False, largest))
     return ValuesIndices(*MaxMinDim.apply(a, axis, keepdim, largest))
 
 

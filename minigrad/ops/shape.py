@@ -126,6 +126,10 @@ def permute(a: Tensor, *dims: Any) -> Tensor:
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
     n = a._data.ndim
+    if n == 0:  # torch accepts dims 0 and -1 on a 0-dim tensor
+        _dim(dim0, 1)
+        _dim(dim1, 1)
+        return Permute.apply(a, ())
     axes = list(range(n))
     d0, d1 = _dim(dim0, n), _dim(dim1, n)
     axes[d0], axes[d1] = axes[d1], axes[d0]
