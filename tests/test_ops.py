@@ -58,20 +58,21 @@ def _inputs(lib, values):
     return out
 
 
-def run_case(case, seed=0):
+def run_case(case, seed=0, dtype=np.float64, tol=1e-10):
     """Forward and backward in both libraries with the same inputs and the same random upstream gradient."""
-    values = _values(case, seed)
+    values = [v.astype(dtype) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
+              for v in _values(case, seed)]
     mg_in, th_in = _inputs(minigrad, values), _inputs(torch, values)
     mg_out, th_out = case.fn(minigrad, *mg_in), case.fn(torch, *th_in)
-    assert_close(mg_out, th_out)
+    assert_close(mg_out, th_out, atol=tol, rtol=tol)
     assert mg_out.requires_grad == th_out.requires_grad
     upstream = np.random.default_rng(seed + 1).standard_normal(tuple(th_out.shape))
-    mg_out.backward(minigrad.tensor(upstream))
-    th_out.backward(torch.tensor(upstream))
+    mg_out.backward(minigrad.tensor(upstream, dtype=mg_out.dtype))
+    th_out.backward(torch.tensor(upstream, dtype=th_out.dtype))
     for i, (m, t) in enumerate(zip(mg_in, th_in)):
         if isinstance(t, torch.Tensor) and t.requires_grad:
             assert m.grad is not None, f"input {i} got no gradient"
-            assert_close(m.grad, t.grad)
+            assert_close(m.grad, t.grad, atol=tol, rtol=tol)  # dtype included: grads keep the input's dtype
     return mg_out, th_out
 
 
@@ -414,6 +415,12 @@ def test_edge_values_vs_torch(case):
 # -- finite differences ----------------------------------------------------------------------------------------
 
 ALL_CASES = ELEMENTWISE + REDUCTIONS + SHAPE + SOFTMAX + INDEXING
+
+
+@pytest.mark.parametrize("case", [c.param() for c in ALL_CASES])
+def test_float32_keeps_dtype_vs_torch(case):
+    """The same cases in float32: outputs and gradients stay float32 (no float64 leaking in) and agree."""
+    run_case(case, dtype=np.float32, tol=2e-5)
 
 
 @pytest.mark.parametrize("case", [c.param() for c in ALL_CASES if c.fd])

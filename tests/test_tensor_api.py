@@ -364,8 +364,8 @@ def test_repr_with_float64_default(float64_default):
         assert repr(mg) == repr(th).replace("torch.", "minigrad.")
 
 
-def test_repr_of_random_values_matches_torch():
-    values = np.random.default_rng(3).standard_normal((4, 5)).astype(np.float32)
+def test_repr_of_random_values_matches_torch(rng):
+    values = rng.standard_normal((4, 5)).astype(np.float32)
     assert repr(minigrad.from_numpy(values)) == repr(torch.from_numpy(values))
     assert str(minigrad.from_numpy(values)) == str(torch.from_numpy(values))
 
