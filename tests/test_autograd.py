@@ -603,3 +603,54 @@ def test_grad_fn_names_match_torch(name):
     mg, th = both(run)
     assert mg.grad_fn.name() == type(th.grad_fn).__name__
     assert repr(mg).endswith(f"grad_fn=<{type(th.grad_fn).__name__}>)")
+
+
+# -- more graph shapes ---------------------------------------------------------------------------------------------
+
+
+def test_more_graph_semantics_like_torch():
+    def run(m):
+        out = []
+        w = m.tensor(3.0, requires_grad=True)
+        w.backward()  # a leaf is its own root
+        out.append(w.grad.item())
+        w2 = m.tensor([1.0, 2.0], requires_grad=True)
+        w2.backward(m.tensor([3.0, 4.0]))
+        out.append(w2.grad.tolist())
+        a = m.tensor([1.0], requires_grad=True)
+        b = (a + a).sum()
+        b.backward()
+        b.backward()  # nothing was saved: a second pass is allowed, as in torch
+        out.append(a.grad.tolist())
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        (x * x).sum().backward()
+        g0 = x.grad
+        (x * 3).sum().backward()
+        out.append((g0 is x.grad, x.grad.tolist()))  # accumulated in place
+        r = m.tensor([[1.0, 5.0], [7.0, 2.0]], requires_grad=True)
+        v, i = r.max(1)  # only one output of a two-output op is used
+        (v * 2).sum().backward()
+        out.append((r.grad.tolist(), i.tolist(), i.requires_grad))
+        with m.no_grad():
+            s = r * 2
+        s.requires_grad_()  # made under no_grad: a leaf that may start requiring grad
+        (s * s).sum().backward()
+        out.append((s.is_leaf, s.grad.tolist(), r.grad.tolist()))
+        return out
+
+    mg, th = both(run)
+    assert mg == th
+
+
+def test_hook_called_once_per_backward_with_summed_gradient():
+    def run(m):
+        calls = []
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        x.register_hook(lambda g: calls.append(("x", g.tolist())))
+        y = x * x + x
+        y.register_hook(lambda g: calls.append(("y", g.tolist())))
+        (y * 2 + y).sum().backward()
+        return calls
+
+    mg, th = both(run)
+    assert mg == th and len(mg) == 2
