@@ -108,3 +108,21 @@ def test_where_gradients_equal_torch(shapes, seed):
     _backward_both(mg_out, th_out, seed)
     assert_close(ma.grad, ta.grad)
     assert_close(mb.grad, tb.grad)
+
+
+@SETTINGS
+@given(shapes=mutually_broadcastable_shapes(signature="(m?,n),(n,p?)->(m?,p?)", max_dims=3, max_side=3),
+       seed=st.integers(0, 2**32 - 1))
+def test_matmul_gradients_equal_torch(shapes, seed):
+    """Vectors, matrices and broadcast batches of matrices."""
+    rng = np.random.default_rng(seed)
+    a = np.asarray(rng.standard_normal(shapes.input_shapes[0]))
+    b = np.asarray(rng.standard_normal(shapes.input_shapes[1]))
+    ma, mb = minigrad.tensor(a, requires_grad=True), minigrad.tensor(b, requires_grad=True)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    mg_out, th_out = ma @ mb, ta @ tb
+    assert tuple(mg_out.shape) == shapes.result_shape
+    assert_close(mg_out, th_out)
+    _backward_both(mg_out, th_out, seed)
+    assert_close(ma.grad, ta.grad)
+    assert_close(mb.grad, tb.grad)
