@@ -41,6 +41,8 @@ def _inputs(rng: np.random.Generator, case: str) -> tuple:
         return rng.standard_normal((2, 4, 3, 2)), rng.integers(0, 4, (2, 3, 2)), {"weight": rng.random(4)}
     if case == "ce_unbatched":
         return rng.standard_normal(5), np.array(2), {}
+    if case == "ce_uint8_target":
+        return rng.standard_normal((6, 4)), rng.integers(0, 4, 6).astype(np.uint8), {}
     if case == "ce_probabilities":
         p = rng.random((6, 4))
         return rng.standard_normal((6, 4)), p / p.sum(1, keepdims=True), {"weight": rng.random(4)}
@@ -83,7 +85,8 @@ def _pair(value, requires_grad: bool) -> tuple:
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("case", ["mse", "mse_weight", "l1", "bce", "bce_weight", "bce_logits",
                                   "bce_logits_weights", "ce", "ce_weight_ignore", "ce_custom_ignore_index",
-                                  "ce_spatial", "ce_unbatched", "ce_probabilities", "ce_label_smoothing",
+                                  "ce_spatial", "ce_unbatched", "ce_uint8_target",
+                                  "ce_probabilities", "ce_label_smoothing",
                                   "ce_label_smoothing_probabilities", "nll", "nll_weight_ignore"])
 def test_loss_value_and_gradients_match_torch(rng, case, reduction):
     x, target, extra = _inputs(rng, case)
@@ -122,6 +125,15 @@ def test_loss_modules_match_torch(rng, name, reduction):
     assert_close(x.grad, tx.grad)
     assert repr(ours) == repr(theirs)
     assert list(ours.state_dict()) == list(theirs.state_dict())  # weights are buffers in both
+
+
+def test_unbatched_input_with_a_one_element_target(rng):
+    x = minigrad.tensor(rng.standard_normal(5), requires_grad=True)
+    loss = F.cross_entropy(x, minigrad.tensor([3]))
+    assert_close(loss, torch.nn.functional.cross_entropy(torch.from_numpy(x.detach().numpy()), torch.tensor([3])))
+    loss.backward()  # torch's backward refuses this case ("size mismatch"); the gradient is softmax - one_hot
+    e = np.exp(x.detach().numpy())
+    np.testing.assert_allclose(x.grad.numpy(), e / e.sum() - np.eye(5)[3], rtol=1e-12, atol=1e-15)
 
 
 def test_float32_losses_stay_float32(rng):
@@ -189,6 +201,11 @@ def test_class_target_errors_match_torch(fn):
                 lambda: theirs(torch.randn(2, 3, 4), torch.zeros(2, 5, dtype=torch.int64)), RuntimeError)
     _same_error(lambda: ours(x, minigrad.tensor([0, 1, 2]), weight=minigrad.ones(3)),
                 lambda: theirs(tx, torch.tensor([0, 1, 2]), weight=torch.ones(3)), RuntimeError)
+    _same_error(lambda: ours(x, minigrad.tensor(1)), lambda: theirs(tx, torch.tensor(1)), ValueError)
+    _same_error(lambda: ours(minigrad.randn(4), minigrad.tensor([1, 2])),
+                lambda: theirs(torch.randn(4), torch.tensor([1, 2])), ValueError)
+    _same_error(lambda: ours(minigrad.tensor(1.0), minigrad.tensor(1)),
+                lambda: theirs(torch.tensor(1.0), torch.tensor(1)), ValueError if fn == "nll_loss" else RuntimeError)
     _same_error(lambda: ours(x, minigrad.tensor([0, 1, 2]), reduction="avg"),
                 lambda: theirs(tx, torch.tensor([0, 1, 2]), reduction="avg"), ValueError)
 

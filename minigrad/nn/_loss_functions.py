@@ -92,16 +92,17 @@ def _check_class_targets(input: Tensor, target: Tensor, weight: Tensor | None) -
     """torch's checks of class-index targets, with its messages."""
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    if input.dim() != 1 and target.dim() >= 1 and input.shape[0] != target.shape[0]:
+    if input.dim() == 1:
+        if target.dim() == 1 and target.shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
+    elif target.dim() == 0 or input.shape[0] != target.shape[0]:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-                         f"({target.shape[0]}).")
+                         f"({target.shape[0] if target.dim() else 0}).")
     if target.dtype.name not in ("int64", "uint8"):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_name(target)}")
     if input.dim() <= 2:
         if target.dim() > 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        if input.dim() == 1 and target.dim() != 0:
-            raise RuntimeError(f"size mismatch (got input: {list(input.shape)}, target: {list(target.shape)})")
     else:
         expected = [input.shape[0], *input.shape[2:]]
         if list(target.shape) != expected:
@@ -123,7 +124,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     _check_class_targets(input, target, weight)
     class_dim = 0 if input.dim() == 1 else 1
     n_classes = input.shape[class_dim]
-    t = target._data
+    t = target._data.reshape(()) if input.dim() == 1 else target._data  # a (1,) target of a (C,) input
     xp = xp_of(t)
     ignored = t == ignore_index
     bad = ~ignored & ((t < 0) | (t >= n_classes))
@@ -134,7 +135,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     loss = -picked
     if weight is None and not ignored.any():
         return _reduce(loss, reduction)  # the common case: no per-target weights to keep for backward
-    w = xp.ones(t.shape, dtype=input._data.dtype) if weight is None else weight._data[index].astype(input._data.dtype)
+    dtype = input._data.dtype
+    w = xp.ones(t.shape, dtype=dtype) if weight is None else xp.array(weight._data[index], dtype=dtype)
     w[ignored] = 0
     w = Tensor._wrap(w)
     loss = loss * w
@@ -154,9 +156,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
-    logp = log_softmax(input, class_dim)
-    if target.shape == input.shape and input.dim() >= 1:
+    if target.shape == input.shape:
+        if not target.is_floating_point():
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                               f"{_type_name(target)}")
+        logp = log_softmax(input, class_dim)
         return _cross_entropy_probabilities(logp, target, weight, reduction, label_smoothing, class_dim)
+    logp = log_softmax(input, class_dim)
     loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0.0:
         return loss
@@ -188,9 +194,6 @@ def _smoothing_term(logp: Tensor, target: Tensor, weight: Tensor | None, ignore_
 
 def _cross_entropy_probabilities(logp: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
                                  label_smoothing: float, class_dim: int) -> Tensor:
-    if not target.is_floating_point():
-        raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
-                           f"{_type_name(target)}")
     n_classes = logp.shape[class_dim]
     if label_smoothing > 0:
         target = target * (1 - label_smoothing) + label_smoothing / n_classes
