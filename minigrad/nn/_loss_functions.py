@@ -156,18 +156,19 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
-    if target.shape == input.shape:
-        if not target.is_floating_point():
-            raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
-                               f"{_type_name(target)}")
-        logp = log_softmax(input, class_dim)
-        return _cross_entropy_probabilities(logp, target, weight, reduction, label_smoothing, class_dim)
+    probabilities = target.shape == input.shape
+    if probabilities and not target.is_floating_point():
+        raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                           f"{_type_name(target)}")
     logp = log_softmax(input, class_dim)
+    if probabilities:
+        return _cross_entropy_probabilities(logp, target, weight, reduction, label_smoothing, class_dim)
     loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0.0:
         return loss
-    return (1 - label_smoothing) * loss + _smoothing_term(logp, target, weight, ignore_index, reduction, class_dim) \
-        * (label_smoothing / logp.shape[class_dim])
+    # Smoothing mixes the one-hot target with the uniform distribution over the classes.
+    uniform_part = _smoothing_term(logp, target, weight, ignore_index, reduction, class_dim)
+    return (1 - label_smoothing) * loss + uniform_part * (label_smoothing / logp.shape[class_dim])
 
 
 def _class_weights(weight: Tensor, logp: Tensor, class_dim: int) -> Tensor:
