@@ -55,12 +55,9 @@ def matmul(a: Any, b: Any) -> Tensor:
     if not sa or not sb:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{len(sa)}D and {len(sb)}D")
-    k_a = sa[-1]
-    k_b = sb[0] if len(sb) == 1 else sb[-2]
-    if k_a != k_b:
-        left = f"{sa[0]}x{sa[1]}" if len(sa) == 2 else "x".join(map(str, sa))
-        right = f"{sb[0]}x{sb[1]}" if len(sb) == 2 else "x".join(map(str, sb))
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({left} and {right})")
+    message = _matmul_error(sa, sb)
+    if message is not None:
+        raise RuntimeError(message)
     # A vector is a matrix with one extra dim, removed again from the result (torch's rule).
     if len(sa) == 1 and len(sb) == 1:
         return (a * b).sum()
@@ -69,6 +66,37 @@ def matmul(a: Any, b: Any) -> Tensor:
     if len(sb) == 1:
         return MatMul.apply(a, b.unsqueeze(-1)).squeeze(-1)
     return MatMul.apply(a, b)
+
+
+def _matmul_error(sa: tuple, sb: tuple) -> str | None:
+    """torch's message when the shapes cannot be multiplied (it names the shapes after its own reshaping)."""
+    if len(sa) == 1 and len(sb) == 1:
+        if sa[0] == sb[0]:
+            return None
+        return (f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have the same number of "
+                f"elements, but got {sa[0]} and {sb[0]} elements respectively")
+    rows = 1
+    for s in sa[:-1]:
+        rows *= s
+    if len(sb) == 1:  # matrix (batch) times vector: the batch dims of a are folded into its rows
+        return None if sa[-1] == sb[0] else f"size mismatch, got input ({rows}), mat ({rows}x{sa[-1]}), vec ({sb[0]})"
+    if len(sb) == 2:  # (batch of) matrix or vector times a matrix: folded too
+        if sa[-1] == sb[0]:
+            return None
+        return f"mat1 and mat2 shapes cannot be multiplied ({rows}x{sa[-1]} and {sb[0]}x{sb[1]})"
+    ba, bb = sa[:-2], sb[:-2]  # batched: the batch dims broadcast
+    n = max(len(ba), len(bb))
+    ba, bb = (1,) * (n - len(ba)) + ba, (1,) * (n - len(bb)) + bb
+    batch = 1
+    for i in reversed(range(n)):
+        if ba[i] != bb[i] and ba[i] != 1 and bb[i] != 1:
+            return (f"The size of tensor a ({ba[i]}) must match the size of tensor b ({bb[i]}) at non-singleton "
+                    f"dimension {i}")
+        batch *= max(ba[i], bb[i])
+    if sa[-1] == sb[-2]:
+        return None
+    return (f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {sa[-1]}] but got: "
+            f"[{batch}, {sb[-2]}].")
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
