@@ -321,7 +321,10 @@ class Tensor:
             from .autograd.function import _raise_device_mismatch
 
             _raise_device_mismatch((self, value))
-        op(self._data, other)
+        try:
+            op(self._data, other)
+        except (TypeError, ValueError) as exc:  # NumPy's casting and broadcasting errors, as torch's
+            _raise_inplace_error(self, value, op, exc)
         return self
 
     def zero_(self) -> Tensor:
@@ -481,6 +484,41 @@ def _and(a: Any, b: Any) -> Any:
 
 def _or(a: Any, b: Any) -> Any:
     return a | b
+
+
+def _broadcast_message(sa: tuple, sb: tuple) -> str | None:
+    """torch's message for shapes that do not broadcast (None if they do)."""
+    sa, sb = tuple(sa), tuple(sb)
+    n = builtins.max(len(sa), len(sb))
+    sa, sb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+    for i in reversed(range(n)):  # torch names the last dim that does not match
+        if sa[i] != sb[i] and sa[i] != 1 and sb[i] != 1:
+            return f"The size of tensor a ({sa[i]}) must match the size of tensor b ({sb[i]}) at non-singleton dimension {i}"
+    return None
+
+
+def _raise_inplace_error(t: Tensor, value: Any, op: Callable, exc: Exception) -> None:
+    """torch's RuntimeError for an in-place op whose result cannot be stored in ``t``."""
+    other_shape = value._data.shape if isinstance(value, Tensor) else numpy.shape(value)
+    if isinstance(exc, ValueError):
+        try:
+            shape = numpy.broadcast_shapes(t._data.shape, other_shape)
+        except ValueError:
+            message = _broadcast_message(t._data.shape, other_shape)
+            if message is None:
+                raise exc from None
+            raise RuntimeError(message) from None
+        raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the broadcast shape "
+                           f"{list(shape)}") from None
+    if isinstance(value, Tensor) and value._data.dtype.kind == "f":
+        result = value.dtype
+    elif isinstance(value, builtins.float) or op is _idiv:
+        result = _dtype.get_default_dtype()
+    else:
+        result = _dtype.int64
+    names = _dtype.SCALAR_TYPE_NAMES
+    raise RuntimeError(f"result type {names[result.name]} can't be cast to the desired output type "
+                       f"{names[t.dtype.name]}") from None
 
 
 class RemovableHandle:

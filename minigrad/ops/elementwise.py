@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import _backend
 from .._backend import xp_of
-from ..tensor import Tensor
+from ..tensor import Tensor, _broadcast_message
 from ._base import Op, promote
 
 
@@ -309,15 +309,11 @@ def _binary(op: type, a: Any, b: Any) -> Tensor:
     try:
         return op.apply(a, b)
     except ValueError:
-        sa = tuple(a._data.shape) if isinstance(a, Tensor) else ()
-        sb = tuple(b._data.shape) if isinstance(b, Tensor) else ()
-        n = len(sa) if len(sa) > len(sb) else len(sb)
-        sa, sb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
-        for i in reversed(range(n)):  # torch names the last dim that does not match
-            if sa[i] != sb[i] and sa[i] != 1 and sb[i] != 1:
-                raise RuntimeError(f"The size of tensor a ({sa[i]}) must match the size of tensor b ({sb[i]}) "
-                                   f"at non-singleton dimension {i}") from None
-        raise
+        message = _broadcast_message(a._data.shape if isinstance(a, Tensor) else (),
+                                     b._data.shape if isinstance(b, Tensor) else ())
+        if message is None:
+            raise
+        raise RuntimeError(message) from None
 
 
 def _floating(a: Any) -> Any:
