@@ -493,7 +493,8 @@ def _broadcast_message(sa: tuple, sb: tuple) -> str | None:
     sa, sb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
     for i in reversed(range(n)):  # torch names the last dim that does not match
         if sa[i] != sb[i] and sa[i] != 1 and sb[i] != 1:
-            return f"The size of tensor a ({sa[i]}) must match the size of tensor b ({sb[i]}) at non-singleton dimension {i}"
+            return (f"The size of tensor a ({sa[i]}) must match the size of tensor b ({sb[i]}) at non-singleton "
+                    f"dimension {i}")
     return None
 
 
