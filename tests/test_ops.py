@@ -445,3 +445,11 @@ def test_gradcheck_catches_a_wrong_gradient():
     with pytest.raises(minigrad.autograd.GradcheckError):
         gradcheck(WrongExp.apply, (x,))
     assert gradcheck(WrongExp.apply, (x,), raise_exception=False) is False
+
+
+def test_gradcheck_multiple_outputs_and_non_float_outputs():
+    x = minigrad.tensor([0.3, -0.7, 1.1], dtype=minigrad.float64, requires_grad=True)
+    y = minigrad.tensor([[0.5], [2.0]], dtype=minigrad.float64, requires_grad=True)
+    assert gradcheck(lambda a, b: (a.exp(), a * b, a.argmax()), (x, y))
+    assert gradcheck(lambda a, b, k: (a * k + b).max(1), (x, y, 3.0))  # a (values, indices) pair
+    assert x.grad is None and y.grad is None  # gradcheck leaves no gradients behind
