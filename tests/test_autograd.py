@@ -654,3 +654,36 @@ def test_hook_called_once_per_backward_with_summed_gradient():
 
     mg, th = both(run)
     assert mg == th and len(mg) == 2
+
+
+def test_accumulation_never_writes_into_arrays_it_does_not_own():
+    def run(m):
+        class ReturnsSaved(m.autograd.Function):
+            """A legal if odd backward: the gradient it returns is the saved input itself."""
+
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return x
+
+        b = m.tensor([1.0, 2.0], requires_grad=True)
+        ReturnsSaved.apply(b).sum().backward()
+        (b * 1).sum().backward()  # accumulates into b.grad: must not write into b itself
+        up = m.tensor([1.0, 2.0, 3.0])
+        x = m.tensor([0.5, 0.5, 0.5], requires_grad=True)
+        x.backward(up)  # the leaf's grad must be a copy of `up`
+        y = x.clone()
+        y.retain_grad()
+        (y + y).backward(up)
+        z = x.expand(2, 3)
+        z.retain_grad()
+        z.backward(m.ones(2, 3))
+        return b, b.grad, up, x.grad, y.grad, z.grad
+
+    for a, t in zip(*both(run)):
+        assert_close(a, t)

@@ -109,7 +109,9 @@ class Node:
                 out.append(None)
                 continue
             if not fn.raw:
-                g = g._data if hasattr(g, "_data") else g
+                # A user's backward may return an array it also keeps (a saved tensor, even an input's
+                # data): hand it on as a view, so that the engine never adds into it in place.
+                g = (g._data if hasattr(g, "_data") else g).view()
             shape, dtype = self.input_meta[i]
             if g.shape != shape:
                 g = _sum_to_shape(g, shape, self, i)
