@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import assert_close
+from conftest import assert_close, to_torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
@@ -48,7 +48,7 @@ def test_binary_op_gradients_equal_torch(name, shapes, seed):
     op = BINARY[name]
     a, b = _pair(seed, shapes.input_shapes, positive_first=name == "pow")
     ma, mb = minigrad.tensor(a, requires_grad=True), minigrad.tensor(b, requires_grad=True)
-    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    ta, tb = to_torch(ma), to_torch(mb)
     mg_out, th_out = op(ma, mb), op(ta, tb)
     assert tuple(mg_out.shape) == shapes.result_shape or name == "mul_sum_add"
     assert_close(mg_out, th_out)
@@ -85,7 +85,8 @@ def test_reduction_gradients_equal_torch(name, shape_dims, keepdim, seed):
     shape, dims = shape_dims
     op = REDUCTIONS[name]
     x = np.asarray(np.random.default_rng(seed).standard_normal(shape))
-    mx, tx = minigrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    mx = minigrad.tensor(x, requires_grad=True)
+    tx = to_torch(mx)
     mg_out, th_out = op(mx, dims, keepdim), op(tx, dims, keepdim)
     assert_close(mg_out, th_out)
     _backward_both(mg_out, th_out, seed)
@@ -101,7 +102,7 @@ def test_where_gradients_equal_torch(shapes, seed):
     a = np.asarray(rng.standard_normal(shapes.input_shapes[1]))
     b = np.asarray(rng.standard_normal(shapes.input_shapes[2]))
     ma, mb = minigrad.tensor(a, requires_grad=True), minigrad.tensor(b, requires_grad=True)
-    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    ta, tb = to_torch(ma), to_torch(mb)
     mg_out = minigrad.where(minigrad.tensor(cond), ma, mb)
     th_out = torch.where(torch.tensor(cond), ta, tb)
     assert_close(mg_out, th_out)
@@ -119,7 +120,7 @@ def test_matmul_gradients_equal_torch(shapes, seed):
     a = np.asarray(rng.standard_normal(shapes.input_shapes[0]))
     b = np.asarray(rng.standard_normal(shapes.input_shapes[1]))
     ma, mb = minigrad.tensor(a, requires_grad=True), minigrad.tensor(b, requires_grad=True)
-    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    ta, tb = to_torch(ma), to_torch(mb)
     mg_out, th_out = ma @ mb, ta @ tb
     assert tuple(mg_out.shape) == shapes.result_shape
     assert_close(mg_out, th_out)
