@@ -145,6 +145,39 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     return _reduce(loss, reduction)
 
 
+class CrossEntropy(Op):
+    """Cross entropy of (N, C) logits with class indices, as one op.
+
+    This is the case nearly every classifier trains with, so it gets one node instead of
+    log_softmax, gather, neg and mean: it keeps only the softmax probabilities for backward,
+    whose gradient is ``(softmax - one_hot(target)) / N``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, target, reduction):
+        xp = xp_of(x)
+        shifted = x - x.max(axis=1, keepdims=True)
+        exp = xp.exp(shifted)
+        total = exp.sum(axis=1, keepdims=True)
+        rows = xp.arange(x.shape[0])
+        loss = xp.log(total[:, 0]) - shifted[rows, target]
+        exp /= total  # now the softmax probabilities, in the buffer exp already used
+        ctx.save_for_backward(exp, target)
+        ctx.reduction = reduction
+        if reduction == "mean":
+            return loss.mean()
+        return loss.sum() if reduction == "sum" else loss
+
+    @staticmethod
+    def backward(ctx, g):
+        probs, target = ctx.saved_tensors
+        grad = probs.copy()
+        grad[xp_of(probs).arange(probs.shape[0]), target] -= 1
+        if ctx.reduction == "none":
+            return grad * g[:, None]
+        return grad * (g / probs.shape[0] if ctx.reduction == "mean" else g)
+
+
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
                   ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
@@ -160,6 +193,12 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if probabilities and not target.is_floating_point():
         raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
                            f"{_type_name(target)}")
+    if (not probabilities and input.dim() == 2 and weight is None and label_smoothing == 0.0
+            and target.dtype.name == "int64" and target.dim() == 1 and target.shape[0] == input.shape[0]):
+        t = target._data
+        # ignored or out-of-range targets take the general path
+        if not ((t < 0) | (t >= input.shape[1]) | (t == ignore_index)).any():
+            return CrossEntropy.apply(input, target, reduction)
     logp = log_softmax(input, class_dim)
     if probabilities:
         return _cross_entropy_probabilities(logp, target, weight, reduction, label_smoothing, class_dim)
