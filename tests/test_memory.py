@@ -98,10 +98,10 @@ def test_activation_bytes_of_a_small_mlp_equal_a_hand_count():
         "4": 0,           # Linear: Tanh's output (counted there) and W
     }
     assert {row.name: row.activation_bytes for row in report.rows if row.name} == expected
-    # cross_entropy = log_softmax (keeps its output, B x 3 floats), then gather, which keeps its
-    # index: the target classes and the row numbers, B int64 each; -x, squeeze and mean keep nothing.
-    assert report.loss_activation_bytes == B * 3 * 4 + 2 * B * 8
-    assert report.activation_bytes == sum(expected.values()) + B * 3 * 4 + 2 * B * 8
+    # cross_entropy of (B, 3) logits is one op: it keeps the softmax probabilities (B x 3 floats)
+    # and the target classes (B int64) for its gradient softmax - one_hot(target).
+    assert report.loss_activation_bytes == B * 3 * 4 + B * 8
+    assert report.activation_bytes == sum(expected.values()) + B * 3 * 4 + B * 8
 
 
 def test_dropout_keeps_only_its_mask_and_the_next_layer_its_output():
