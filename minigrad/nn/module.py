@@ -179,17 +179,23 @@ class Module:
     # -- walking the tree -----------------------------------------------------------------
     def named_modules(self, memo: set | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
-        """This module and all below it, depth first, each once (a shared module keeps its first name)."""
+        """This module and all below it, depth first, each once (a shared module keeps its first name).
+
+        An explicit stack instead of recursion: nesting depth is then never limited by Python's stack.
+        """
         if memo is None:
             memo = set()
-        if remove_duplicate:
-            if self in memo:
-                return
-            memo.add(self)
-        yield prefix, self
-        for name, module in self._modules.items():
-            if module is not None:
-                yield from module.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if remove_duplicate:
+                if module in memo:
+                    continue
+                memo.add(module)
+            yield name, module
+            children = [(name + ("." if name else "") + child_name, child)
+                        for child_name, child in module._modules.items() if child is not None]
+            stack.extend(reversed(children))  # reversed: the first child comes off the stack first
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -235,9 +241,16 @@ class Module:
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every submodule (children first) and on this module; e.g. to initialise weights."""
-        for module in self.children():
-            module.apply(fn)
-        fn(self)
+        # Children before parents is the reverse of a depth-first walk that lists each
+        # module's children right to left after it.
+        order = []
+        stack = [self]
+        while stack:
+            module = stack.pop()
+            order.append(module)
+            stack.extend(module.children())
+        for module in reversed(order):
+            fn(module)
         return self
 
     # -- modes and gradients --------------------------------------------------------------
