@@ -3,6 +3,8 @@
 ``import minigrad as torch`` runs the torch subset that minigrad implements.
 """
 
+import builtins as _builtins
+
 from . import ops as _ops  # noqa: F401  (attaches the operators and methods to Tensor)
 from ._backend import device, manual_seed
 from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int, int8,
@@ -27,17 +29,18 @@ from .serialization import load, save  # noqa: E402
 __version__ = "0.1.0"
 
 
-def is_tensor(obj: object) -> "builtins.bool":  # noqa: F821
+def is_tensor(obj: object) -> _builtins.bool:
     return isinstance(obj, Tensor)
 
 
-def numel(t: Tensor) -> "builtins.int":  # noqa: F821
-    return t.numel()
+def numel(input: Tensor) -> _builtins.int:
+    return input.numel()
 
 
-def allclose(a: Tensor, b: Tensor, rtol: "builtins.float" = 1e-05, atol: "builtins.float" = 1e-08) -> "builtins.bool":  # noqa: F821
-    return a.allclose(b, rtol=rtol, atol=atol)
+def allclose(input: Tensor, other: Tensor, rtol: _builtins.float = 1e-05,
+             atol: _builtins.float = 1e-08) -> _builtins.bool:
+    return input.allclose(other, rtol=rtol, atol=atol)
 
 
-def equal(a: Tensor, b: Tensor) -> "builtins.bool":  # noqa: F821
-    return a.equal(b)
+def equal(input: Tensor, other: Tensor) -> _builtins.bool:
+    return input.equal(other)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy
 
@@ -70,7 +71,8 @@ def _unwrap_nested(data: Any) -> Any:
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
-    if isinstance(data, numpy.ndarray) and device is None and (dtype is None or _dtype.to_numpy_dtype(dtype) == data.dtype):
+    same_dtype = dtype is None or _dtype.to_numpy_dtype(dtype) == getattr(data, "dtype", None)
+    if isinstance(data, numpy.ndarray) and device is None and same_dtype:
         return from_numpy(data)
     return tensor(data, dtype=dtype, device=device)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _enabled = contextvars.ContextVar("minigrad_grad_enabled", default=True)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import builtins
 import weakref
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy
 
@@ -338,7 +339,9 @@ class Tensor:
     def copy_(self, src: Any) -> Tensor:
         self._check_inplace()
         src = src._data if isinstance(src, Tensor) else src
-        self._data[...] = _backend.move(src, self.device) if not isinstance(src, (builtins.int, builtins.float)) else src
+        if not isinstance(src, (builtins.int, builtins.float)):
+            src = _backend.move(src, self.device)
+        self._data[...] = src
         return self
 
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from strict_cupy import StrictCuPy
 
 import minigrad
 from minigrad import _backend
-
-from strict_cupy import StrictCuPy
 
 
 def _real_cuda_reason() -> str | None:

@@ -106,7 +106,8 @@ def test_non_tensor_argument_and_broadcast_gradient_match_torch():
     TorchScaledMul.apply(ta, tb, 2.5).sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy(), rtol=1e-12)
-    assert gradcheck(lambda a, b: ScaledMul.apply(a, b, 2.5), (a.detach().requires_grad_(), b.detach().requires_grad_()))
+    fresh = (a.detach().requires_grad_(), b.detach().requires_grad_())
+    assert gradcheck(lambda a, b: ScaledMul.apply(a, b, 2.5), fresh)
 
 
 def test_needs_input_grad_and_no_graph_inside_forward():

@@ -11,15 +11,36 @@ from . import linalg as _l
 from . import reduction as _r
 from . import shape as _s
 from . import softmax as _sm
-from .elementwise import (abs, add, clamp, clone, cos, div, exp, log, maximum, minimum, mul, neg, pow, relu, sigmoid,
-                          sin, sqrt, sub, tanh, where)
+from .elementwise import (
+    abs,
+    add,
+    clamp,
+    clone,
+    cos,
+    div,
+    exp,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    relu,
+    sigmoid,
+    sin,
+    sqrt,
+    sub,
+    tanh,
+    where,
+)
 from .indexing import gather
 from .linalg import linear, matmul
 from .reduction import argmax, argmin, max, mean, min, std, sum, var
 from .shape import cat, expand, flatten, permute, reshape, squeeze, stack, t, transpose, unsqueeze, view
 from .softmax import log_softmax, softmax
 
-__all__ = ["abs", "add", "cos", "sin", "argmax", "argmin", "cat", "clamp", "clone", "div", "exp", "expand", "flatten", "gather",
+__all__ = ["abs", "add", "cos", "sin",
+           "argmax", "argmin", "cat", "clamp", "clone", "div", "exp", "expand", "flatten", "gather",
            "linear", "log", "log_softmax", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
            "permute", "pow", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "sub",
            "sum", "t", "tanh", "transpose", "unsqueeze", "var", "view", "where"]
@@ -47,7 +68,8 @@ Tensor.__abs__ = _e.abs
 Tensor.__getitem__ = _i.getitem
 
 # Methods with the same name as the function.
-for _name in ("add", "sub", "sin", "cos", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu",
+for _name in ("add", "sub", "sin", "cos",
+              "mul", "div", "pow", "neg", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu",
               "clamp", "maximum", "minimum", "matmul", "sum", "mean", "max", "min", "argmax", "argmin", "var",
               "std", "reshape", "view", "flatten", "permute", "transpose", "t", "unsqueeze", "squeeze", "expand",
               "softmax", "log_softmax", "gather"):
