@@ -86,7 +86,7 @@ def polynomial_custom_function(torch, init, steps=STEPS):
 
 def _start(model, torch, init):
     with torch.no_grad():
-        model[0].weight.copy_(torch.tensor([init[1:]]))
+        model[0].weight.copy_(torch.tensor([init[1:4]]))
         model[0].bias.copy_(torch.tensor([init[0]]))
 
 
