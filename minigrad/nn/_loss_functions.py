@@ -195,9 +195,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
                            f"{_type_name(target)}")
     if (not probabilities and input.dim() == 2 and weight is None and label_smoothing == 0.0
             and target.dtype.name == "int64" and target.dim() == 1 and target.shape[0] == input.shape[0]):
+        # Targets to ignore or out of range take the general path, which handles and reports them.
         t = target._data
-        # ignored or out-of-range targets take the general path
-        if not ((t < 0) | (t >= input.shape[1]) | (t == ignore_index)).any():
+        if t.size and ignore_index < 0 <= t.min() and t.max() < input.shape[1]:
             return CrossEntropy.apply(input, target, reduction)
     logp = log_softmax(input, class_dim)
     if probabilities:
