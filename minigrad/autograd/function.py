@@ -157,8 +157,14 @@ class AccumulateGrad(Node):
         if g.dtype != leaf._data.dtype:
             g, owned = g.astype(leaf._data.dtype), True
         if leaf.grad is None:
-            # A borrowed array may also be another tensor's gradient: keep our own copy.
-            leaf.grad = leaf._wrap(g if owned else g.copy())
+            # An optimizer that keeps its parameters' gradients in one flat array gives each
+            # parameter a slot there (minigrad/optim/_flat.py): the first gradient goes into it.
+            slot = getattr(leaf, "_grad_slot", None)
+            array = slot.take(g) if slot is not None else None
+            if array is None:
+                # A borrowed array may also be another tensor's gradient: keep our own copy.
+                array = g if owned else g.copy()
+            leaf.grad = leaf._wrap(array)
         else:
             leaf.grad._data += g
 

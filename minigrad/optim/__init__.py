@@ -1,1 +1,14 @@
+"""Optimizers (``torch.optim``) and learning-rate schedulers (``minigrad.optim.lr_scheduler``)."""
 
+from . import lr_scheduler
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam
+from .adamw import AdamW
+from .nadam import NAdam
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .rprop import Rprop
+from .sgd import SGD
+
+__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "NAdam", "Optimizer", "RMSprop", "Rprop", "SGD", "lr_scheduler"]

@@ -1,0 +1,79 @@
+"""Adadelta: step sizes from the ratio of two moving averages, of squared updates and squared gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._backend import xp_of
+from .optimizer import Optimizer, Scratch, StateSpec, advance, check_lr, decayed_grad, group_lr
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(Optimizer):
+    r"""Adadelta (``torch.optim.Adadelta``).
+
+    **Course**: ``EMA_t = ρ·EMA_{t-1} + (1-ρ)·∇L²``, ``RMS_t = sqrt(EMA_t + ε)``,
+    ``EMASU_t = ρ·EMASU_{t-1} + (1-ρ)·Δw_t²``, ``RMSU_t = sqrt(EMASU_t + ε)``,
+    ``Δw_t = RMSU_{t-1}/RMS_t·∇L``, ``w_{t+1} = w_t + Δw_t``.
+
+    **torch** (``g`` the gradient, ``-g`` with ``maximize``, plus ``λ·p`` with weight decay):
+    ``v = ρ·v + (1-ρ)·g²``; ``δ = sqrt(u + ε)/sqrt(v + ε)·g`` with ``u`` from the previous step;
+    ``u = ρ·u + (1-ρ)·δ²``; ``p -= lr·δ``.
+
+    **Differences**:
+
+    * ``w_{t+1} = w_t + Δw_t`` is a *sign typo*: as written it climbs the loss;
+    * the course has no learning rate; torch's ``lr`` (default 1.0) scales the applied step
+      only, not the accumulated ``δ²``: identical at the default, a *real difference* otherwise;
+    * default ε: 1e-6 in torch, "usually 1e-8" and ``eps=1e-08`` in the course's constructor
+      line (a *real difference*: the first step ≈ sqrt(ε/(1-ρ)) is 10× smaller with 1e-8);
+    * the course uses ``Δw_t`` in step 3 before defining it: presentation order only;
+    * ε inside both roots: the same.
+
+    **Memory**: 4× (``square_avg``, ``acc_delta``, plus a 0-dim ``step``).
+    """
+
+    _scratch = (3, 0)
+
+    def __init__(self, params: Any, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0,
+                 foreach: bool | None = None, *, capturable: bool = False, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        check_lr(lr)
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
+                    "capturable": capturable, "foreach": foreach, "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def _state_specs(self, group: dict) -> dict[str, StateSpec]:
+        return {"step": StateSpec("scalar", 0.0), "square_avg": StateSpec("tensor", 0.0),
+                "acc_delta": StateSpec("tensor", 0.0)}
+
+    def _coefficients(self, group: dict, scalars: dict, fresh: bool) -> Any:
+        advance(scalars["step"])  # counted, never used in the update
+
+    def _update(self, group: dict, param: Any, grad: Any, state: dict, coefficients: Any, tmp: Scratch) -> None:
+        xp = xp_of(param)
+        a, b, c = tmp.floats
+        rho, eps = group["rho"], group["eps"]
+        g = decayed_grad(grad, param, group["maximize"], group["weight_decay"], out=a)
+        square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        square_avg *= rho
+        square = xp.multiply(g, 1 - rho, out=b)
+        square *= g
+        square_avg += square
+        std = xp.sqrt(xp.add(square_avg, eps, out=b), out=b)
+        delta = xp.sqrt(xp.add(acc_delta, eps, out=c), out=c)  # u from the previous step
+        delta /= std
+        delta *= g
+        acc_delta *= rho
+        square = xp.multiply(delta, 1 - rho, out=b)
+        square *= delta
+        acc_delta += square  # the unscaled δ: lr does not enter the accumulator
+        delta *= -group_lr(group)
+        param += delta
