@@ -1,0 +1,179 @@
+"""The examples run in their fast mode, and what they claim is checked against independent numbers."""
+
+import contextlib
+import gzip
+import importlib.util
+import io
+import shutil
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def load_example(name: str):
+    """Import examples/<name>.py as a module (examples/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
+    spec.loader.exec_module(module)
+    return module
+
+
+def quietly(fn, *args, **kwargs):
+    with contextlib.redirect_stdout(io.StringIO()):
+        return fn(*args, **kwargs)
+
+
+# ---- backprop_by_hand -----------------------------------------------------------------------------
+
+def test_backprop_by_hand_matches_minigrad_in_float64():
+    diffs = quietly(load_example("backprop_by_hand").main, fast=True)
+    assert set(diffs) == {"loss", "W1", "b1", "W2", "b2"}
+    assert max(diffs.values()) < 1e-12
+
+
+# ---- draw_graph -----------------------------------------------------------------------------------
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
+def test_draw_graph_writes_png_and_svg(tmp_path):
+    paths = quietly(load_example("draw_graph").main, str(tmp_path / "out"), fast=True)
+    assert sorted(Path(p).name for p in paths) == ["mlp_graph.png", "mlp_graph.svg"]
+    png, svg = sorted(paths)
+    assert Path(png).read_bytes()[:8] == PNG_MAGIC
+    text = Path(svg).read_text()
+    assert "<svg" in text and "AddmmBackward0" in text and "0.weight" in text
+
+
+# ---- optimizer_paths ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def optimizer_paths(tmp_path_factory):
+    module = load_example("optimizer_paths")
+    out = tmp_path_factory.mktemp("paths")
+    return module, quietly(module.main, str(out), fast=True)
+
+
+def test_optimizer_paths_writes_one_png_per_function_and_one_of_claims(optimizer_paths):
+    module, results = optimizer_paths
+    names = sorted(Path(p).name for p in results["files"])
+    assert names == sorted([f"paths_{f}.png" for f in module.PROBLEMS] + ["optimizer_claims.png"])
+    for path in results["files"]:
+        assert Path(path).read_bytes()[:8] == PNG_MAGIC
+
+
+def test_every_course_optimizer_ran_on_every_function(optimizer_paths):
+    module, results = optimizer_paths
+    expected = {"SGD", "Momentum", "Nesterov", "Rprop", "Adagrad", "RMSprop", "Adam", "NAdam", "Adadelta"}
+    for name, problem in module.PROBLEMS.items():
+        paths = results["paths"][name]
+        assert set(paths) == expected
+        for path in paths.values():
+            assert path.shape == (problem.steps // 3 + 1, 2) and np.isfinite(path).all()
+    # on the quadratic every optimizer but Adadelta (which starts with ~3e-3 steps) at least halves f
+    f = module.PROBLEMS["quadratic"].f
+    start = f(*module.PROBLEMS["quadratic"].start)
+    for opt, path in results["paths"]["quadratic"].items():
+        assert f(*path[-1]) < (0.95 if opt == "Adadelta" else 0.5) * start, opt
+
+
+def test_momentum_gets_further_than_sgd(optimizer_paths):
+    module, results = optimizer_paths
+    m = results["claims"]["momentum gets further than SGD along a consistent slope"]
+    assert m["holds"] and m["momentum_progress"] > 2 * m["sgd_progress"]
+    # SGD on 0.5 * x**2 multiplies x by (1 - lr) each step: 10 steps from x = -4 with lr 0.02
+    assert m["sgd_progress"] == pytest.approx(4 * (1 - 0.98 ** 10), rel=1e-12)
+    # heavy ball by hand: b = 0.9 b + g, x -= lr b (torch's first buffer is g itself, the same as b0 = 0)
+    x, b = -4.0, 0.0
+    for _ in range(10):
+        b = 0.9 * b + x
+        x -= 0.02 * b
+    assert m["momentum_progress"] == pytest.approx(x + 4, rel=1e-12)
+
+
+def test_nesterov_overshoots_less_than_momentum(optimizer_paths):
+    module, results = optimizer_paths
+    m = results["claims"]["Nesterov overshoots less than momentum"]
+    assert m["holds"]
+    assert m["momentum_overshoot"] > 1.5 * m["nesterov_overshoot"] > 0  # both overshoot; Nesterov by half as much
+    assert m["momentum_path_length"] > 1.2 * m["nesterov_path_length"]
+
+
+def test_adagrad_steps_shrink_until_it_nearly_stops(optimizer_paths):
+    module, results = optimizer_paths
+    m = results["claims"]["AdaGrad's steps shrink until it nearly stops"]
+    assert m["holds"]
+    # AdaGrad's first step is lr along each coordinate (g / sqrt(g**2)): lr * sqrt(2) in 2-D
+    assert m["first_step"] == pytest.approx(module.PROBLEMS["rosenbrock"].step * np.sqrt(2), rel=1e-6)
+    assert m["largest_late_step"] < 0.05 * m["first_step"]
+    assert m["distance_to_minimum"] > 1.0
+    assert m["rmsprop_largest_late_step"] > 2 * m["largest_late_step"]  # RMSprop keeps moving
+
+
+def test_rprop_ignores_gradient_magnitude(optimizer_paths):
+    module, results = optimizer_paths
+    m = results["claims"]["Rprop's steps do not depend on the gradient's size"]
+    assert m["holds"] and m["max_step_difference"] == 0.0
+    assert m["sgd_first_step_ratio"] == pytest.approx(1000)
+    # Rprop's first step is its lr along each coordinate, then grows by 1.2 while the sign holds
+    lr = module.PROBLEMS["quadratic"].step
+    assert m["rprop_steps"][0] == pytest.approx(lr * np.sqrt(2))
+    assert np.array_equal(m["rprop_steps"], m["rprop_steps_scaled"])
+
+
+# ---- dropout_demo ---------------------------------------------------------------------------------
+
+def test_dropout_demo_scaling_and_accuracy():
+    results = quietly(load_example("dropout_demo").main, fast=True)
+    scaling = results["scaling"]
+    assert len(scaling["ratios"]) > 0 and np.all(scaling["ratios"] == 2.0)  # 1 / (1 - 0.5)
+    assert scaling["eval_equal"]
+    assert abs(scaling["zero_fraction"] - 0.5) < 0.01  # 100,000 draws: 6 standard deviations
+    assert abs(scaling["mean"] - 1.0) < 0.02
+    for name in ("no dropout", "dropout p=0.5"):
+        r = results[name]
+        assert r["train_acc"] >= 0.95, name  # 100 images are easy to memorize
+        assert r["test_acc"] >= 0.80, name  # and the digits still generalize well
+        assert r["test_acc"] < r["train_acc"], name  # the overfitting gap the demo is about
+
+
+# ---- mnist_idx ------------------------------------------------------------------------------------
+
+def write_idx(path: Path, array: np.ndarray, compress: bool) -> None:
+    """IDX bytes by hand: 0, 0, dtype code 0x08 (ubyte), number of dims, big-endian sizes, data."""
+    raw = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    raw += array.astype(np.uint8).tobytes()
+    if compress:
+        path = path.with_name(path.name + ".gz")
+        raw = gzip.compress(raw)
+    path.write_bytes(raw)
+
+
+def test_mnist_idx_trains_on_digits_written_as_mnist_files(tmp_path):
+    # scikit-learn's 8x8 digits blown up to MNIST's 28x28 uint8 format: a stand-in with real labels
+    images, labels = load_digits(return_X_y=True)
+    big = np.kron(images.reshape(-1, 8, 8), np.ones((3, 3)))  # 24x24
+    big = np.pad(big, ((0, 0), (2, 2), (2, 2))) * (255 / 16)
+    write_idx(tmp_path / "train-images-idx3-ubyte", big[:1500], compress=True)
+    write_idx(tmp_path / "train-labels-idx1-ubyte", labels[:1500], compress=False)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", big[1500:], compress=False)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels[1500:], compress=True)
+    result = quietly(load_example("mnist_idx").main, str(tmp_path), fast=True)
+    assert result["test_accuracy"] > 0.85
+    assert result["train_accuracy"] > 0.9
+
+
+def test_mnist_idx_explains_missing_files(tmp_path):
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(b"")
+    with pytest.raises(FileNotFoundError) as info:
+        load_example("mnist_idx").main(str(tmp_path), fast=True)
+    message = str(info.value)
+    assert "t10k-images-idx3-ubyte" in message and "train-labels-idx1-ubyte" in message
+    assert "train-images-idx3-ubyte," not in message.split("\n")[0]  # that one is present
+    assert "Download" in message
