@@ -172,6 +172,9 @@ class Bucket:
         self.fresh = 0
         for i, p in enumerate(params):
             st = state.get(p)
+            if not specs:  # an optimizer without state (plain SGD) leaves none, as torch
+                self.tracked.append(None)
+                continue
             if not st:
                 self.tracked.append(None)
                 self.fresh += 1
