@@ -14,11 +14,10 @@ from collections import defaultdict
 import numpy as np
 import pytest
 import torch
+from strict_cupy import StrictCuPy
 
 import minigrad
 from minigrad import _backend
-
-from strict_cupy import StrictCuPy
 
 NAMES = ["SGD", "Rprop", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Adadelta"]
 
@@ -357,7 +356,8 @@ def test_a_bad_gradient_raises_before_anything_changes(problem):
     opt.zero_grad()
     (a.sum() + b.sum()).backward()
     b.grad = minigrad.ones(3) if problem == "shape" else minigrad.ones(1, dtype=minigrad.float64)
-    with pytest.raises(RuntimeError, match=f"parameter 0 of group 1 has a gradient of {'size' if problem == 'shape' else 'dtype'}"):
+    what = "size" if problem == "shape" else "dtype"
+    with pytest.raises(RuntimeError, match=f"parameter 0 of group 1 has a gradient of {what}"):
         opt.step()
     after = (a.detach().numpy(), b.detach().numpy(), float(opt.state[a]["step"]), opt.state[a]["exp_avg"].numpy())
     for x, y in zip(before, after):
