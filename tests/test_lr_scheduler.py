@@ -172,7 +172,7 @@ def test_warnings_and_errors_like_torch():
                  lambda lib: lib.optim.lr_scheduler.ReduceLROnPlateau(optimizer(lib), mode="up"),
                  lambda lib: lib.optim.lr_scheduler.ReduceLROnPlateau(optimizer(lib), min_lr=[0.1]),
                  lambda lib: lib.optim.lr_scheduler.LambdaLR(optimizer(lib), [lambda e: 1.0])]:
-        assert error(lambda: make(minigrad)) == error(lambda: make(torch))
+        assert error(lambda make=make: make(minigrad)) == error(lambda make=make: make(torch))
 
 
 def test_scheduler_drives_every_optimizer():
