@@ -280,7 +280,7 @@ def main(out_dir: str = "out", fast: bool = False) -> dict:
             x, y = path[-1]
             gap = np.linalg.norm(path[-1] - np.array(problem.minimum))
             print(f"{name:<11} {opt_name:<9} {x:9.4f} {y:9.4f} {problem.f(x, y):10.4g} {gap:10.4f}")
-        results["files"].append(plot_paths(name, problem, paths, out_dir, grid=80 if fast else 200))
+        results["files"].append(plot_paths(name, problem, paths, out_dir, grid=60 if fast else 120))
 
     print()
     results["claims"] = {claim: check() for claim, check in CLAIMS.items()}

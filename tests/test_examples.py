@@ -1,9 +1,11 @@
 """The examples run in their fast mode, and what they claim is checked against independent numbers."""
 
 import contextlib
+import doctest
 import gzip
 import importlib.util
 import io
+import re
 import shutil
 import struct
 import sys
@@ -177,3 +179,48 @@ def test_mnist_idx_explains_missing_files(tmp_path):
     assert "t10k-images-idx3-ubyte" in message and "train-labels-idx1-ubyte" in message
     assert "train-images-idx3-ubyte," not in message.split("\n")[0]  # that one is present
     assert "Download" in message
+
+
+# ---- docs: the examples on the pages run, quoted code matches the source, figures are generated ---
+
+DOCS = EXAMPLES.parent / "docs"
+FENCE = re.compile(r"```python\n(.*?)```", re.S)
+
+
+def doc_pages():
+    return sorted(DOCS.glob("*.md"))
+
+
+@pytest.mark.parametrize("page", [p for p in doc_pages() if ">>>" in p.read_text()], ids=lambda p: p.name)
+def test_doc_examples_run(page):
+    import minigrad
+
+    minigrad.manual_seed(0)
+    # all blocks of a page as one session: later blocks use the names earlier ones defined
+    session = "\n".join(b for b in FENCE.findall(page.read_text()) if ">>>" in b)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner.run(doctest.DocTestParser().get_doctest(session, {}, page.name, str(page), 0))
+    failed, tried = runner.summarize(verbose=False)
+    assert failed == 0, f"{failed} of {tried} examples in {page.name} fail (run python -m doctest on the block)"
+
+
+def test_quoted_source_matches_the_code():
+    # a code block that quotes a class (``class Mul(Op):``) must be in minigrad as written
+    sources = "\n".join(p.read_text() for p in (EXAMPLES.parent / "minigrad").rglob("*.py"))
+    quoted = [b for page in doc_pages() for b in FENCE.findall(page.read_text()) if b.startswith("class ")]
+    assert quoted, "docs/autograd.md quotes the Mul op"
+    for block in quoted:
+        assert block in sources, block.splitlines()[0]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
+def test_every_figure_in_the_docs_is_made_by_make_figures(tmp_path):
+    spec = importlib.util.spec_from_file_location("make_figures", EXAMPLES.parent / "scripts" / "make_figures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    made = {Path(p).name for p in quietly(module.main, str(tmp_path), fast=True)}
+    for path in made:
+        assert (tmp_path / path).read_bytes()[:8] == PNG_MAGIC
+    linked = {m for page in doc_pages() for m in re.findall(r"\(figures/([^)]+)\)", page.read_text())}
+    assert linked, "the docs show figures"
+    assert linked <= made, f"figures the docs link to but make_figures.py does not make: {linked - made}"
