@@ -245,3 +245,190 @@ def test_inference_peak_matches_a_measured_forward_under_no_grad():
     assert predicted == B * (200 + 200) * 4  # Linear 0's output and ReLU's, alive together
     assert abs(m.peak - predicted) <= 0.10 * predicted
     del out
+
+
+# -- optimizer state: predicted from the rules, against minigrad's and torch's real state --------
+
+# (minigrad optimizer, torch optimizer, options, the course's multiplier or None where it says nothing)
+OPTIMIZERS = [
+    ("SGD", {}, 2),
+    ("SGD", {"momentum": 0.9}, 3),
+    ("SGD", {"momentum": 0.9, "nesterov": True}, 3),
+    ("Rprop", {}, None),  # the course says "at least triple"; torch keeps prev and step_size: 4x
+    ("Rprop", {"packed_signs": True}, None),  # minigrad only: signs as bits
+    ("Adagrad", {}, 3),
+    ("RMSprop", {}, 3),
+    ("RMSprop", {"momentum": 0.9}, None),
+    ("RMSprop", {"centered": True}, None),
+    ("RMSprop", {"momentum": 0.9, "centered": True}, None),
+    ("Adam", {}, 4),
+    ("Adam", {"amsgrad": True}, None),
+    ("AdamW", {}, None),
+    ("AdamW", {"amsgrad": True}, None),
+    ("NAdam", {}, 4),
+    ("Adadelta", {}, 4),
+]
+IDS = [name + "".join(f"-{k}" for k in options) for name, options, _ in OPTIMIZERS]
+
+
+def _one_step(optimizer, model, x, y) -> None:
+    optimizer.zero_grad()
+    ((model(x) - y) ** 2).mean().backward()
+    optimizer.step()
+
+
+def _torch_full_size_state(name: str, options: dict, shapes: list[tuple]) -> int:
+    """Bytes of the state tensors shaped like their parameter, in torch's optimizer after one step."""
+    import torch
+
+    params = [torch.nn.Parameter(torch.randn(*s)) for s in shapes]
+    opt = getattr(torch.optim, name)(params, **options)
+    sum(p.sum() for p in params).backward()
+    opt.step()
+    return sum(v.nbytes for p in params for v in opt.state[p].values()
+               if isinstance(v, torch.Tensor) and v.shape == p.shape)
+
+
+@pytest.mark.parametrize(("name", "options", "course"), OPTIMIZERS, ids=IDS)
+def test_predicted_state_equals_the_state_after_a_step(name, options, course):
+    from minigrad.memory import measure_state, predict_state
+
+    model = mlp(7, 5, 3)
+    opt = getattr(minigrad.optim, name)(model.parameters(), lr=0.01, **options)
+    predicted = predict_state(opt)
+    _one_step(opt, model, minigrad.randn(4, 7), minigrad.randn(4, 3))
+    measured = measure_state(opt)
+    assert [(id(p), d) for p, d in predicted] == [(id(p), d) for p, d in measured]
+    report = summary(model, (4, 7), optimizer=opt)
+    assert (report.state_bytes_measured or 0) == report.state_bytes == sum(sum(d.values()) for _, d in predicted)
+
+
+@pytest.mark.parametrize(("name", "options", "course"), OPTIMIZERS, ids=IDS)
+def test_multiplier_is_the_course_and_torch(name, options, course):
+    model = mlp(7, 5, 3)
+    opt = getattr(minigrad.optim, name)(model.parameters(), lr=0.01, **options)
+    report = summary(model, (4, 7), optimizer=opt)
+    full = (report.param_bytes + report.grad_bytes + report.state_full_size_bytes) / report.param_bytes
+    if course is not None:
+        assert full == course
+    if "packed_signs" not in options:
+        shapes = [tuple(p.shape) for p in model.parameters()]
+        assert report.state_full_size_bytes == _torch_full_size_state(name, options, shapes)
+    # The 0-dim counters: 4 bytes per parameter tensor (float32 default), none for SGD.
+    scalars = report.state_bytes - report.state_full_size_bytes
+    n_tensors = len(list(model.parameters()))
+    if options.get("packed_signs"):
+        scalars -= 2 * sum(-(-p.numel() // 8) for p in model.parameters())  # the two bit planes
+    assert scalars == {"SGD": 0, "NAdam": 2 * 4 * n_tensors}.get(name, 4 * n_tensors)
+
+
+def test_rprop_packed_signs_is_about_three_times_the_parameters():
+    model = nn.Linear(784, 128)
+    report = summary(model, (1, 784), optimizer=minigrad.optim.Rprop(model.parameters(), packed_signs=True))
+    # step_size (32 bits per value) plus two one-bit planes: 3 + 2/32 = 3.0625x, plus the step counters
+    assert report.multiplier == pytest.approx(3 + 2 / 32, abs=1e-3)
+
+
+def test_step_counters_are_8_bytes_under_a_float64_default(float64_default):
+    import torch
+
+    model = nn.Linear(3, 2)
+    opt = minigrad.optim.Adam(model.parameters())
+    _one_step(opt, model, minigrad.randn(4, 3), minigrad.randn(4, 2))
+    steps = [st["step"].nbytes for st in opt.state.values()]
+    assert steps == [8, 8]
+    t = torch.nn.Linear(3, 2)
+    topt = torch.optim.Adam(t.parameters())
+    t(torch.randn(4, 3)).sum().backward()
+    topt.step()
+    assert [st["step"].nbytes for st in topt.state.values()] == steps
+
+
+def test_adagrad_state_exists_before_the_first_step():
+    model = mlp(6, 4)
+    report = summary(model, (2, 6), optimizer=minigrad.optim.Adagrad(model.parameters()))
+    assert report.state_bytes_measured == report.state_bytes == (6 * 4 + 4) * 4 + 2 * 4
+
+
+def test_flat_buffers_hold_exactly_the_state_plus_alignment():
+    from minigrad.memory.optimizer_state import allocated_state_bytes
+
+    model = mlp(7, 5, 3)  # tensors of 35, 5, 15 and 3 elements
+    opt = minigrad.optim.Adam(model.parameters())
+    _one_step(opt, model, minigrad.randn(4, 7), minigrad.randn(4, 3))
+    # Each tensor starts at a multiple of 8 elements in the flat buffers: 40 + 8 + 16 + 8 per moment,
+    # and one float32 step counter per tensor.
+    assert allocated_state_bytes(opt) == 2 * (40 + 8 + 16 + 8) * 4 + 4 * 4
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "NAdam", "Rprop"])
+def test_optimizer_scratch_is_predicted(name):
+    from minigrad.memory.optimizer_state import measured_workspace_bytes, workspace_bytes
+
+    model = mlp(30, 20, 5)
+    opt = getattr(minigrad.optim, name)(model.parameters())
+    predicted, _ = workspace_bytes(opt)
+    _one_step(opt, model, minigrad.randn(8, 30), minigrad.randn(8, 5))
+    assert measured_workspace_bytes(opt) == predicted > 0
+
+
+# -- the peak of a training step: predicted against tracemalloc ------------------------------------
+
+STEP_CASES = [
+    ((784, 256, 128, 10), 1, nn.ReLU),
+    ((784, 256, 128, 10), 256, nn.ReLU),
+    ((100, 400, 400, 10), 1024, nn.ReLU),
+    ((300, 200, 10), 64, nn.Tanh),
+]
+STEP_OPTIMIZERS = [("SGD", {}), ("SGD", {"momentum": 0.9}), ("Adam", {})]
+
+
+def _measured_step(sizes, batch, act, name, options, first: bool):
+    """The predicted peak and the measured one: the parameters, gradients, state and the batch exist
+    before the measured step; what the step adds is measured and their bytes are added to it."""
+    target = minigrad.randint(0, sizes[-1], (batch,))
+
+    def loss_fn(out):
+        return F.cross_entropy(out, target)
+
+    with measure():  # one trace throughout, so that the step sees the frees of earlier arrays
+        with measure() as setup:
+            model = mlp(*sizes, act=act)
+            opt = getattr(minigrad.optim, name)(model.parameters(), lr=0.01, **options)
+            x = minigrad.randn(batch, sizes[0])
+            if not first:
+                _one_step_ce(opt, model, x, loss_fn)
+        report = summary(model, (batch, sizes[0]), optimizer=opt, loss_fn=loss_fn)
+        with measure() as step:
+            _one_step_ce(opt, model, x, loss_fn)
+    return (report.first_step_peak if first else report.step_peak), setup.array_current + step.peak
+
+
+def _one_step_ce(opt, model, x, loss_fn) -> None:
+    opt.zero_grad()
+    loss_fn(model(x)).backward()
+    opt.step()
+
+
+@pytest.mark.parametrize(("sizes", "batch", "act"), STEP_CASES,
+                         ids=["-".join(map(str, s)) + f"-B{b}-{a.__name__}" for s, b, a in STEP_CASES])
+@pytest.mark.parametrize(("name", "options"), STEP_OPTIMIZERS, ids=["SGD", "momentum", "Adam"])
+def test_predicted_step_peak_is_within_10_percent_of_measured(sizes, batch, act, name, options):
+    predicted, measured = _measured_step(sizes, batch, act, name, options, first=False)
+    assert abs(measured - predicted) <= 0.10 * measured, (predicted, measured)
+
+
+@pytest.mark.parametrize(("name", "options"), STEP_OPTIMIZERS, ids=["SGD", "momentum", "Adam"])
+def test_predicted_first_step_peak_is_within_10_percent_of_measured(name, options):
+    predicted, measured = _measured_step((784, 256, 128, 10), 512, nn.ReLU, name, options, first=True)
+    assert abs(measured - predicted) <= 0.10 * measured, (predicted, measured)
+
+
+def test_the_course_sum_misses_what_backward_allocates():
+    # params + grads + state + saved activations is not the peak: backward also holds the
+    # gradient of each activation (as large as the activation), which the sum leaves out.
+    predicted, measured = _measured_step((100, 400, 400, 10), 1024, nn.ReLU, "SGD", {}, first=False)
+    model = mlp(100, 400, 400, 10)
+    opt = minigrad.optim.SGD(model.parameters())
+    course_sum = summary(model, (1024, 100), optimizer=opt).training_total
+    assert measured > 1.3 * course_sum

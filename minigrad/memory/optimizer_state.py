@@ -109,8 +109,9 @@ def predict_state(optimizer: Any) -> list[tuple[Tensor, dict]]:
     result = []
     for group in optimizer.param_groups:
         for p in group["params"]:
-            if p.requires_grad or eager:
-                result.append((p, rule(p, group)))
+            entries = rule(p, group) if p.requires_grad or eager else {}
+            if entries:  # a parameter without state has no entry in optimizer.state either
+                result.append((p, entries))
     return result
 
 
@@ -164,3 +165,54 @@ SCALAR_STATE = frozenset({"step", "mu_product"})
 def full_size_total(entries: list[tuple[Tensor, dict]]) -> int:
     """Only the state tensors as large as their parameter: the ones that multiply the model's size."""
     return sum(b for p, d in entries for name, b in d.items() if name not in SCALAR_STATE and b == p.nbytes)
+
+
+# -- the optimizer's scratch space -----------------------------------------------------------
+#
+# minigrad's optimizers update a whole parameter group at once, over flat arrays (one per
+# dtype and device: a "bucket", in which every tensor starts at a multiple of ``ALIGN``
+# elements). The intermediate results of an update go into scratch arrays that each optimizer
+# declares (``_scratch = (floating arrays, boolean arrays)``). On the host they are allocated
+# once and kept, at most ``CHUNK`` elements long (the update runs a chunk at a time); on a GPU
+# they are as long as the bucket and taken from CuPy's pool at each step.
+
+
+def _flat_layout() -> tuple[int, int | None]:
+    """(ALIGN, CHUNK) of minigrad.optim's flat buffers."""
+    from ..optim import _flat
+
+    return _flat.ALIGN, getattr(_flat.Workspace, "CHUNK", None)
+
+
+def workspace_bytes(optimizer: Any) -> tuple[int, int]:
+    """Predicted (kept between steps, made during each step) bytes of the optimizer's scratch arrays."""
+    floats, masks = getattr(type(optimizer), "_scratch", (0, 0))
+    align, chunk = _flat_layout()
+    longest: dict[tuple, tuple[int, int]] = {}  # (device, dtype) -> (elements, itemsize)
+    for group in optimizer.param_groups:
+        sizes: dict[tuple, int] = {}
+        itemsizes: dict[tuple, int] = {}
+        for p in group["params"]:
+            if p.requires_grad:
+                key = (str(p.device), p.dtype.name)
+                sizes[key] = sizes.get(key, 0) + -(-p.numel() // align) * align
+                itemsizes[key] = p.element_size()
+        for key, n in sizes.items():
+            longest[key] = (max(n, longest.get(key, (0, 0))[0]), itemsizes[key])
+    kept = made = 0
+    for (device, _), (n, itemsize) in longest.items():
+        if device == "cpu" and chunk:
+            kept += min(n, chunk) * (floats * itemsize + masks)
+        else:
+            made = max(made, n * (floats * itemsize + masks))
+    return kept, made
+
+
+def measured_workspace_bytes(optimizer: Any) -> int:
+    """Bytes of the scratch arrays the optimizer keeps now (read from its workspaces)."""
+    total = 0
+    for work in getattr(optimizer, "_work", {}).values():
+        kept = getattr(work, "_kept", None)
+        if kept is not None:
+            total += sum(int(owner(a).nbytes) for a in {id(owner(a)): a for a in (*kept.floats, *kept.masks)}.values())
+    return total

@@ -108,7 +108,9 @@ class MemoryReport:
     state_full_size_bytes: int | None = None  # predicted, only the tensors as large as their parameter
     state_bytes_measured: int | None = None  # from the optimizer's real state, when it has any
     backward_peak: int = 0  # besides parameters, gradients and state: see timeline.py
+    workspace_bytes: int = 0  # scratch arrays the optimizer keeps for its updates (predicted)
     step_peak: int | None = None  # predicted peak of one training step (see docs/memory.md)
+    first_step_peak: int | None = None  # the first step, when the optimizer has not run yet
     notes: list[str] = field(default_factory=list)
 
     # -- totals ---------------------------------------------------------------------------
@@ -195,9 +197,42 @@ def summary(model: Any, input_size: Sequence[int] | Sequence[Sequence[int]], opt
         measured = opt_state.measure_state(optimizer)
         if measured:
             report.state_bytes_measured = opt_state.total(measured)
-    report.backward_peak = record.backward_peak
-    report.step_peak = report.param_bytes + report.grad_bytes + (report.state_bytes or 0) + record.backward_peak
+        report.workspace_bytes, made_per_step = opt_state.workspace_bytes(optimizer)
+    _predict_peaks(report, record, optimizer, params, made_per_step if optimizer is not None else 0)
     return report
+
+
+def _predict_peaks(report: MemoryReport, record: _Record, optimizer: Any, params: list[Tensor],
+                   made_per_step: int) -> None:
+    """The peak of one training step (forward, loss, backward, step), from the phases of the step.
+
+    In the steady state (any step after the first) the parameters, the gradients' storage, the
+    optimizer state and its scratch arrays exist all along; on top of them come the activations
+    and the gradients in flight during backward (timeline.py), or the arrays the update makes.
+    """
+    report.backward_peak = record.backward_peak
+    p, g, held = report.param_bytes, report.grad_bytes, record.held_bytes
+    if optimizer is None:
+        # Gradients appear during backward and stay: no flat storage to copy them into.
+        report.step_peak = max(p + record.first_backward_peak, p + g + held)
+        return
+    persistent = p + g + (report.state_bytes or 0) + report.workspace_bytes
+    report.step_peak = persistent + max(record.backward_peak, held + made_per_step)
+    if not _flattened(params):
+        # The first step: gradients appear during backward; step() then moves parameters and
+        # gradients into the optimizer's flat buffers (old and new copies exist together for a
+        # moment), then the state made earlier (Adagrad's), then makes the rest of the state
+        # and its scratch arrays.
+        state_now = report.state_bytes_measured or 0
+        report.first_step_peak = max(p + state_now + record.first_backward_peak,
+                                     2 * (p + g) + state_now + held,
+                                     p + g + 2 * state_now + held,
+                                     persistent + held + made_per_step)
+
+
+def _flattened(params: list[Tensor]) -> bool:
+    """Whether the trainable parameters already live in an optimizer's flat buffers (views)."""
+    return all(is_array(p._data.base) for p in params if p.requires_grad)
 
 
 def _input_sizes(input_size: Any, batch_dim: int) -> list[tuple]:
@@ -244,6 +279,8 @@ class _Record:
     loss_bytes: int
     inference_peak: int
     backward_peak: int  # activations, held arrays and gradients in flight at the worst moment of backward
+    held_bytes: int  # what the caller holds through the step: the batch, the output, the loss
+    first_backward_peak: int  # the same before the optimizer gave the gradients their storage
 
 
 def _run(model: Any, inputs: list[Tensor], params: list[Tensor], loss_fn: Callable | None) -> _Record:
@@ -296,7 +333,8 @@ def _run(model: Any, inputs: list[Tensor], params: list[Tensor], loss_fn: Callab
     root = loss if loss is not None else output
     held = [t._data for t in [*inputs, *tensors_in(output), *([loss] if loss is not None else [])]]
     begin, peak_bwd = backward_peak(root, params, held)
-    return _Record(calls, loss_bytes, peak[0], max(begin, peak_bwd))
+    _, peak_first = backward_peak(root, params, held, slots=False)
+    return _Record(calls, loss_bytes, peak[0], max(begin, peak_bwd), owned_bytes(held), max(begin, peak_first))
 
 
 def _rows(model: Any, record: _Record, params: list[Tensor], optimizer: Any) -> list[ModuleRow]:
@@ -335,16 +373,16 @@ def _render(r: MemoryReport) -> str:
     body = []
     for row in r.rows:
         label = r.model_type if row.depth == 0 else f"{row.name} ({row.type})"
-        container = row.has_children and row.params == 0
+        no_params = row.params == 0  # parameter-free layers and containers (their children hold them)
         dash = "--"
         body.append([
             "  " * row.depth + label,
             dash if row.output_shape is None else str(row.output_shape),
-            dash if container else f"{row.params:,}",
-            dash if container else format_bytes(row.param_bytes),
-            dash if container else format_bytes(row.grad_bytes),
-            dash if container or row.state_bytes is None else format_bytes(row.state_bytes),
-            dash if container and row.activation_bytes == 0 else format_bytes(row.activation_bytes),
+            dash if no_params else f"{row.params:,}",
+            dash if no_params else format_bytes(row.param_bytes),
+            dash if no_params else format_bytes(row.grad_bytes),
+            dash if no_params or row.state_bytes is None else format_bytes(row.state_bytes),
+            dash if row.has_children and row.activation_bytes == 0 else format_bytes(row.activation_bytes),
         ])
     widths = [max(len(x) for x in col) for col in zip(head, *body)]
 
@@ -360,30 +398,36 @@ def _render(r: MemoryReport) -> str:
     p = r.param_bytes
     untrained = r.param_count - r.trainable_count
     out.append(f"Total params: {r.param_count:,}" + (f" ({untrained:,} not trainable)" if untrained else ""))
-    out.append(f"Input size: {r.input_size} {r.dtype} = {format_bytes(r.input_bytes)} (batch of {r.batch_size})")
+    out.append(f"Input: {r.input_size} {r.dtype} = {format_bytes(r.input_bytes)}")
     out.append(thin)
-    items = [("Parameters", p, "1x"), ("Gradients", r.grad_bytes, f"{r.grad_bytes / p:.2g}x")]
+    items = [("Parameters", format_bytes(p), "1x"),
+             ("Gradients", format_bytes(r.grad_bytes), _times(r.grad_bytes / p))]
     if r.optimizer is not None:
-        items.append((f"Optimizer state ({r.optimizer})", r.state_bytes, f"{r.state_bytes / p:.2f}x"))
-    items.append(("Activations kept for backward", r.activation_bytes, f"batch of {r.batch_size}"))
+        note = _times(r.state_bytes / p)
+        if r.state_bytes_measured is not None:
+            same = r.state_bytes_measured == r.state_bytes
+            note += ", measured: " + ("the same" if same else f"{format_bytes(r.state_bytes_measured)} (differs)")
+        items.append((f"Optimizer state ({r.optimizer})", format_bytes(r.state_bytes), note))
+    items.append(("Activations kept for backward", format_bytes(r.activation_bytes), f"batch of {r.batch_size}"))
     if r.loss_activation_bytes:
-        items.append(("  of which kept by the loss", r.loss_activation_bytes, ""))
-    label_w = max(len(label) for label, _, _ in items) + 1
-    for label, n, note in items:
-        out.append(f"{(label + ':').ljust(label_w)} {format_bytes(n):>10}  {note}".rstrip())
-    if r.state_bytes_measured is not None:
-        verdict = "as predicted" if r.state_bytes_measured == r.state_bytes else "DIFFERS from the prediction"
-        out.append(f"Optimizer state measured in {r.optimizer}.state: {format_bytes(r.state_bytes_measured)} "
-                   f"({verdict})")
-    out.append(thin)
-    out.append(f"Inference: params + peak live activations = {format_bytes(r.inference_total)}")
-    out.append(f"Training:  params + grads + optimizer state + saved activations = {format_bytes(r.training_total)}")
-    if r.step_peak is not None:
-        out.append(f"Training step peak (predicted, see docs/memory.md) = {format_bytes(r.step_peak)}")
-    parts = f"params 1x + grads {r.grad_bytes / p:.2g}x"
+        items.append(("  of which by the loss", format_bytes(r.loss_activation_bytes), ""))
+    items.append(("Inference total", format_bytes(r.inference_total), "params + peak of live activations"))
+    items.append(("Training total", format_bytes(r.training_total), "params + grads + state + activations"))
     if r.optimizer is not None:
-        parts += f" + {r.optimizer} state {r.state_bytes / p:.2f}x"
-    out.append(f"Training vs bare parameters: {_times(r.multiplier)} ({parts}), activations not included")
+        items.append(("Optimizer scratch (minigrad)", format_bytes(r.workspace_bytes), "kept between steps"))
+    if r.step_peak is not None:
+        items.append(("Training step peak", format_bytes(r.step_peak), "predicted, docs/memory.md"))
+    if r.first_step_peak is not None:
+        items.append(("First step peak", format_bytes(r.first_step_peak), "predicted"))
+    label_w = max(len(label) for label, _, _ in items)
+    value_w = max(len(value) for _, value, _ in items)
+    for label, value, note in items:
+        out.append(f"{label.ljust(label_w)}  {value.rjust(value_w)}  {note}".rstrip())
+    out.append(thin)
+    parts = f"params 1x + grads {_times(r.grad_bytes / p)}"
+    if r.optimizer is not None:
+        parts += f" + state {_times(r.state_bytes / p)}"
+    out.append(f"Training vs bare parameters: {_times(r.multiplier)} ({parts}), activations on top")
     out.extend(r.notes)
     out.append(bar)
     return "\n".join(out)

@@ -21,6 +21,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy
+
 from ..autograd.function import AccumulateGrad
 from ..tensor import Tensor
 from .activations import node_arrays, owner
@@ -54,18 +56,34 @@ def _new_grad(meta: tuple) -> _Grad:
     return _Grad(tuple(shape), math.prod(shape) * dtype.itemsize)
 
 
+# NumPy reuses a temporary in place for `t * a` (t a temporary, a an array) once t holds at
+# least this many bytes ("temporary elision"), which saves one temporary in most formulas.
+ELISION_BYTES = 256 * 1024
+
+
 def _scratch(node: Any, g: _Grad) -> int:
     """Bytes of temporary arrays inside ``node``'s backward formula, besides its results.
 
     ``g`` is the gradient of the node's output, so it has the output's shape and dtype.
     """
     name = node.fn.__name__ if node.fn is not None else ""
-    if name in ("Relu", "NativeDropout", "Clamp"):
-        return math.prod(g.shape)  # g * (out > 0): a boolean mask, one byte per element
-    if name in ("Tanh", "Sigmoid", "LogSoftmax", "Softmax"):
-        return 2 * g.nbytes  # g * (1 - out * out) and the like: two temporaries of the output's size
+    n = math.prod(g.shape)
+    itemsize = g.nbytes // n if n else 0
+    # Multiplying g by a boolean mask casts the mask to g's dtype one buffer at a time.
+    cast = min(n, numpy.getbufsize()) * itemsize
+    if name == "Relu":
+        return n + cast  # g * (out > 0): the mask, one byte per element, and its cast
+    if name == "NativeDropout":
+        return cast  # g * mask, the mask being saved already
+    if name in ("Tanh", "Sigmoid", "LogSoftmax", "Softmax", "Pow"):
+        # g * (1 - out * out) and the like: two temporaries, or one when the last product
+        # can be written into a temporary
+        return g.nbytes if g.nbytes >= ELISION_BYTES else 2 * g.nbytes
     if name == "Mean":
         return g.nbytes  # g / count, then a broadcast view of it
+    if name == "CrossEntropy":
+        shape, dtype = node.input_meta[0]
+        return math.prod(shape) * dtype.itemsize  # a copy of the probabilities, minus one at the targets
     return 0
 
 
@@ -99,13 +117,18 @@ def _graph(start: Any, param_ids: set) -> tuple[dict, dict, dict, dict]:
     return dependencies, holds, refs, sizes
 
 
-def backward_peak(root: Tensor, params: list[Tensor], held: list[Any]) -> tuple[int, int]:
+def backward_peak(root: Tensor, params: list[Tensor], held: list[Any], slots: bool = True) -> tuple[int, int]:
     """(bytes alive when backward starts, most bytes alive during backward).
 
-    Parameters, their gradients and optimizer state are left out (the caller adds
-    them); counted are the saved buffers, the arrays in ``held`` (what the caller
-    keeps through the step: the batch, the model's output, the loss), the
-    gradients of activations and the scratch space of each node's backward.
+    Parameters and optimizer state are left out (the caller adds them); counted
+    are the saved buffers, the arrays in ``held`` (what the caller keeps through
+    the step: the batch, the model's output, the loss), the gradients of
+    activations and the scratch space of each node's backward.
+
+    ``slots``: the parameters' gradients already have their storage (an optimizer's
+    flat buffer, counted by the caller), and each new gradient is copied into it.
+    Otherwise each parameter's first gradient array becomes its ``.grad`` and is
+    counted here, from the moment it is made.
     """
     param_ids = {id(owner(p._data)) for p in params}
     pinned = {id(owner(a)): int(owner(a).nbytes) for a in held}
@@ -122,15 +145,22 @@ def backward_peak(root: Tensor, params: list[Tensor], held: list[Any]) -> tuple[
     in_flight = first.nbytes
     begin = peak = live_saved + in_flight
     ready = [start]
+    lingering: list = []
+    graded: set = set()  # without slots: the parameters whose .grad exists by now
+    kept = 0
     while ready:
         node = ready.pop()
         buf = pending.pop(node, [])
         if type(node) is AccumulateGrad:
-            # The gradient is copied into the parameter's gradient storage (counted with the
-            # parameters) or becomes it: either way it is no longer in flight.
             for g in buf:
                 if g is not None:
-                    in_flight -= _drop(g)
+                    freed = _drop(g)
+                    in_flight -= freed
+                    if not slots and node not in graded:
+                        # the array becomes the parameter's .grad and stays
+                        graded.add(node)
+                        kept += g.nbytes
+                        g.users = -2
             continue
         g_out = next((g for g in buf if g is not None), None)
         kinds = GRAD_KIND.get(node.fn.__name__, ())
@@ -148,7 +178,10 @@ def backward_peak(root: Tensor, params: list[Tensor], held: list[Any]) -> tuple[
                 new_bytes += g.nbytes
                 produced.append(g)
         if g_out is not None:
-            peak = max(peak, live_saved + in_flight + new_bytes + _scratch(node, g_out))
+            # The engine still holds the previous node's results while this one runs.
+            stale = sum({id(g): g.nbytes for g in lingering if -1 <= g.users <= 0}.values())
+            peak = max(peak, live_saved + in_flight + kept + new_bytes + stale + _scratch(node, g_out))
+            lingering = [g for g in produced if g is not None]
 
         # The node has run: its saved buffers go, its new gradients move on to the next nodes.
         for key in holds.get(node, ()):
