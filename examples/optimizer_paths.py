@@ -30,6 +30,7 @@ import argparse
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 
@@ -39,20 +40,20 @@ import numpy as np  # noqa: E402
 
 import minigrad as torch  # noqa: E402
 
-# A function of two coordinates. Written with + - * ** only, so the same code evaluates a
-# minigrad tensor (for the gradients) and NumPy grids (for the contour plots).
-Fn = Callable[[object, object], object]
+# The functions are written with + - * ** only, so that the same code evaluates minigrad
+# tensors (for the gradients) and NumPy grids (for the contour plots).
+Fn = Callable[[Any, Any], Any]
 
 
-def quadratic(x, y):  # noqa: ANN001, ANN201 (tensors or arrays)
+def quadratic(x: Any, y: Any) -> Any:
     return 0.5 * (x ** 2 + 25 * y ** 2)
 
 
-def rosenbrock(x, y):  # noqa: ANN001, ANN201
+def rosenbrock(x: Any, y: Any) -> Any:
     return (1 - x) ** 2 + 100 * (y - x ** 2) ** 2
 
 
-def two_wells(x, y):  # noqa: ANN001, ANN201
+def two_wells(x: Any, y: Any) -> Any:
     return (x ** 2 - 1) ** 2 + 0.3 * x + 0.5 * y ** 2
 
 
@@ -128,8 +129,8 @@ def momentum_goes_further(steps: int = 10) -> dict:
     opts = make_optimizers(p)
     sgd = run(p.f, p.start, opts["SGD"], steps)
     momentum = run(p.f, p.start, opts["Momentum"], steps)
-    sgd_progress = abs(sgd[-1, 0] - sgd[0, 0])
-    momentum_progress = abs(momentum[-1, 0] - momentum[0, 0])
+    sgd_progress = float(abs(sgd[-1, 0] - sgd[0, 0]))
+    momentum_progress = float(abs(momentum[-1, 0] - momentum[0, 0]))
     return {"sgd_progress": sgd_progress, "momentum_progress": momentum_progress,
             "holds": momentum_progress > 2 * sgd_progress}
 
@@ -159,7 +160,8 @@ def adagrad_nearly_stops(steps: int = 200) -> dict:
     average forgets old gradients, speeds up again along the same valley (for contrast)."""
     p = PROBLEMS["rosenbrock"]
     opts = make_optimizers(p)
-    lengths = step_lengths(path := run(p.f, p.start, opts["Adagrad"], steps))
+    path = run(p.f, p.start, opts["Adagrad"], steps)
+    lengths = step_lengths(path)
     rmsprop = step_lengths(run(p.f, p.start, opts["RMSprop"], steps))
     distance = float(np.linalg.norm(path[-1] - np.array(p.minimum)))
     late = lengths[steps // 2:]  # the second half of the run
@@ -176,7 +178,7 @@ def rprop_ignores_gradient_size(steps: int = 10) -> dict:
     1000 * f it takes exactly the steps it takes on f. Plain SGD's first step grows 1000 times."""
     p = PROBLEMS["quadratic"]
 
-    def scaled(x, y):  # noqa: ANN001, ANN202
+    def scaled(x: Any, y: Any) -> Any:
         return 1000 * p.f(x, y)
 
     rprop = torch.optim.Rprop
@@ -219,13 +221,14 @@ def plot_paths(name: str, problem: Problem, paths: dict[str, np.ndarray], out_di
         ax.set_ylim(problem.ylim)
     fig.suptitle(f"{name}: {len(next(iter(paths.values()))) - 1} steps from {problem.start} (star: minimum)")
     fig.subplots_adjust(left=0.05, right=0.98, bottom=0.04, top=0.92, wspace=0.08, hspace=0.18)
-    path = os.path.join(out_dir, f"paths_{name}.png")
-    fig.savefig(path, dpi=80)
+    png = os.path.join(out_dir, f"paths_{name}.png")
+    fig.savefig(png, dpi=80)
     plt.close(fig)
-    return path
+    return png
 
 
-def plot_claims(results: dict, out_dir: str, steps: int) -> str:
+def plot_claims(claims: dict, out_dir: str, steps: int) -> str:
+    """The four claims as curves: position or step length against the step number."""
     p = PROBLEMS["quadratic"]
     opts = make_optimizers(p)
     fig, axes = plt.subplots(2, 2, figsize=(11, 8))
@@ -253,17 +256,17 @@ def plot_claims(results: dict, out_dir: str, steps: int) -> str:
     ax.legend()
 
     ax = axes[1, 1]
-    rprop = results["Rprop's steps do not depend on the gradient's size"]
+    rprop = claims["Rprop's steps do not depend on the gradient's size"]
     ax.plot(rprop["rprop_steps"], "o-", label="Rprop on f")
     ax.plot(rprop["rprop_steps_scaled"], "x--", markersize=9, label="Rprop on 1000 f")
     ax.set(title="4. quadratic: Rprop step lengths", xlabel="step", ylabel="|step|")
     ax.legend()
 
     fig.tight_layout()
-    path = os.path.join(out_dir, "optimizer_claims.png")
-    fig.savefig(path, dpi=80)
+    png = os.path.join(out_dir, "optimizer_claims.png")
+    fig.savefig(png, dpi=80)
     plt.close(fig)
-    return path
+    return png
 
 
 def main(out_dir: str = "out", fast: bool = False) -> dict:
