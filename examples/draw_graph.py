@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import os
 
+import graphviz
+
 import minigrad as torch
 from minigrad import nn
 
@@ -31,15 +33,23 @@ def build(fast: bool = False) -> tuple[nn.Module, torch.Tensor]:
 
 
 def main(out_dir: str = "out", fast: bool = False) -> list[str]:
-    """Write ``mlp_graph.png`` and ``mlp_graph.svg`` into ``out_dir``; returns their paths."""
+    """Write ``mlp_graph.png`` and ``mlp_graph.svg`` into ``out_dir`` (``mlp_graph.dot`` without
+    Graphviz's dot program); returns the paths written."""
     model, loss = build(fast)
     # the same as minigrad.viz.draw_graph(loss, ...); params names any tensor, here the output
     graph = loss.draw(model=model, params={"loss": loss}, show_grads=True)
     os.makedirs(out_dir, exist_ok=True)
     paths = []
-    for fmt in ("png", "svg"):
-        # render() runs Graphviz's dot; it writes the DOT text to "mlp_graph" and the picture next to it
-        paths.append(graph.render(os.path.join(out_dir, "mlp_graph"), format=fmt, cleanup=True))
+    try:
+        for fmt in ("png", "svg"):
+            # render() runs Graphviz's dot; it writes the DOT text to "mlp_graph" and the picture next to it
+            paths.append(graph.render(os.path.join(out_dir, "mlp_graph"), format=fmt, cleanup=True))
+    except graphviz.ExecutableNotFound:
+        # Drawing needs the dot program; the graph's description does not: save that instead.
+        paths = [os.path.join(out_dir, "mlp_graph.dot")]
+        with open(paths[0], "w") as f:
+            f.write(graph.source)
+        print("Graphviz's dot program was not found (apt-get install graphviz); saved the DOT text instead")
     for path in paths:
         print("wrote", path)
     return paths

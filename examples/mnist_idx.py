@@ -7,7 +7,7 @@ Put the four files of the MNIST database in one directory, gzip-compressed or no
 
 (torchvision's ``MNIST/raw`` folder holds exactly these), then
 
-    python examples/mnist_idx.py DIRECTORY [--epochs 3] [--fast]
+    python examples/mnist_idx.py [DIRECTORY, default data/mnist] [--epochs 3] [--fast]
 
 The model is a 784-128-10 MLP trained with Adam on mini-batches of 64; one epoch over the
 60,000 training images takes a few seconds on two CPU cores.
@@ -106,7 +106,8 @@ def main(directory: str, epochs: int = 3, fast: bool = False, seed: int = 0) -> 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("directory", help="directory holding the four MNIST IDX files")
+    parser.add_argument("directory", nargs="?", default="data/mnist",
+                        help="directory holding the four MNIST IDX files (default: data/mnist)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--fast", action="store_true", help="2,000 images of each split (used by the tests)")
     args = parser.parse_args()

@@ -53,6 +53,14 @@ def test_draw_graph_writes_png_and_svg(tmp_path):
     assert "<svg" in text and "AddmmBackward0" in text and "0.weight" in text
 
 
+def test_draw_graph_without_dot_saves_the_dot_text(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no dot on the PATH
+    paths = quietly(load_example("draw_graph").main, str(tmp_path / "out"), fast=True)
+    assert [Path(p).name for p in paths] == ["mlp_graph.dot"]
+    text = Path(paths[0]).read_text()
+    assert text.startswith("digraph") and "AddmmBackward0" in text
+
+
 # ---- optimizer_paths ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
