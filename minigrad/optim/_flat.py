@@ -52,6 +52,10 @@ class StateSpec(NamedTuple):
     init: float
 
 
+STEP = StateSpec("scalar", 0.0)  # the step counter every optimizer but SGD keeps
+ZEROS = StateSpec("tensor", 0.0)  # a full-size state tensor that starts at zero
+
+
 class GradSlot:
     """A parameter's place in its optimizer's flat gradient buffer."""
 
@@ -166,6 +170,9 @@ class Bucket:
                 pieces = [flat[off:off + v.size].reshape(v.shape) for off, v in zip(self.offsets, self.views)]
             self.flat[key] = flat
             self.pieces[key] = pieces
+        # The scalar state of every parameter: one host array (one value per parameter) per name.
+        self.scalars = {key: self.flat[key] for key, spec in specs.items() if spec.kind == "scalar"}
+        self.work: Workspace | None = None  # the optimizer's scratch arrays for this dtype and device
 
         # Parameters that already have state bring it in; the others are "fresh" until their first step.
         self.tracked: list = []
@@ -207,20 +214,14 @@ class Bucket:
         self.tracked[i] = st
         self.fresh -= 1
 
-    @property
-    def scalars(self) -> dict:
-        """The scalar state of every parameter: one host array (one value per parameter) per name."""
-        return {key: self.flat[key] for key, spec in self.specs.items() if spec.kind == "scalar"}
-
     def scalar_pieces(self, i: int) -> dict:
         """Parameter ``i``'s scalar state, as 0-dim views."""
         return {key: self.pieces[key][i] for key, spec in self.specs.items() if spec.kind == "scalar"}
 
     def scalars_agree(self) -> bool:
         """Whether every parameter has the same step (and NAdam the same mu_product)."""
-        for key, spec in self.specs.items():
-            if spec.kind == "scalar":
-                flat = self.flat[key]
+        if len(self.params) > 1:
+            for flat in self.scalars.values():
                 if flat.min() != flat.max():
                     return False
         return True
@@ -242,11 +243,6 @@ def _host_scalars(n: int, values: list) -> Any:
         if v is not None:
             flat[i] = to_host(v._data if isinstance(v, Tensor) else numpy.asarray(v)).reshape(())
     return flat
-
-
-def kinds_of(specs: dict) -> list:
-    """What the buffers' layout depends on: the state names and kinds, not their starting values."""
-    return [(key, spec.kind) for key, spec in specs.items()]
 
 
 class Scratch(NamedTuple):
@@ -326,7 +322,7 @@ class GroupBuffers:
             for i, p in enumerate(bucket.params):
                 where[id(p)] = Entry(p, bucket.views[i], bucket.slots[i], bucket, i)
         self.entries = [where[id(p)] for p in with_grad]
-        self.kinds = kinds_of(specs)
+        self.keys = tuple(specs)  # the layout depends on the state names, not on their starting values
         # For each parameter: where its state dict is tracked, and the array behind each entry.
         self.state_rows = [(p, bucket.tracked, i, tuple((key, bucket.pieces[key][i]) for key in specs))
                            for bucket in self.buckets for i, p in enumerate(bucket.params)] if specs else []

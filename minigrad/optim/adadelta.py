@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import xp_of
-from .optimizer import Optimizer, Scratch, StateSpec, advance, check_lr, decayed_grad, group_lr
+from .optimizer import STEP, ZEROS, Optimizer, Scratch, StateSpec, advance, check_lr, decayed_grad, group_lr
 
 __all__ = ["Adadelta"]
 
@@ -51,8 +51,8 @@ class Adadelta(Optimizer):
         super().__init__(params, defaults)
 
     def _state_specs(self, group: dict) -> dict[str, StateSpec]:
-        return {"step": StateSpec("scalar", 0.0), "square_avg": StateSpec("tensor", 0.0),
-                "acc_delta": StateSpec("tensor", 0.0)}
+        return {"step": STEP, "square_avg": ZEROS,
+                "acc_delta": ZEROS}
 
     def _coefficients(self, group: dict, scalars: dict, fresh: bool) -> Any:
         advance(scalars["step"])  # counted, never used in the update

@@ -6,7 +6,7 @@ from typing import Any
 
 from .._backend import xp_of
 from ..tensor import Tensor
-from .optimizer import Optimizer, Scratch, StateSpec, advance, check_lr, decayed_grad, group_lr, scalar_state
+from .optimizer import STEP, Optimizer, Scratch, StateSpec, advance, check_lr, decayed_grad, group_lr, scalar_state
 
 __all__ = ["Adagrad"]
 
@@ -61,7 +61,7 @@ class Adagrad(Optimizer):
                                  "sum": Tensor._wrap(xp_of(p._data).full_like(p._data, initial_accumulator_value))}
 
     def _state_specs(self, group: dict) -> dict[str, StateSpec]:
-        return {"step": StateSpec("scalar", 0.0),
+        return {"step": STEP,
                 "sum": StateSpec("tensor", self.defaults["initial_accumulator_value"])}
 
     def _coefficients(self, group: dict, scalars: dict, fresh: bool) -> float:

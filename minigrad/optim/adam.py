@@ -6,7 +6,7 @@ from typing import Any
 
 from .._backend import xp_of
 from ..tensor import Tensor
-from .optimizer import Optimizer, Scratch, StateSpec, advance, check_lr, decayed_grad, group_lr, lerp_
+from .optimizer import STEP, ZEROS, Optimizer, Scratch, StateSpec, advance, check_lr, decayed_grad, group_lr, lerp_
 
 __all__ = ["Adam"]
 
@@ -71,10 +71,10 @@ class Adam(Optimizer):
                 raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
     def _state_specs(self, group: dict) -> dict[str, StateSpec]:
-        specs = {"step": StateSpec("scalar", 0.0), "exp_avg": StateSpec("tensor", 0.0),
-                 "exp_avg_sq": StateSpec("tensor", 0.0)}
+        specs = {"step": STEP, "exp_avg": ZEROS,
+                 "exp_avg_sq": ZEROS}
         if group["amsgrad"]:
-            specs["max_exp_avg_sq"] = StateSpec("tensor", 0.0)
+            specs["max_exp_avg_sq"] = ZEROS
         return specs
 
     def _coefficients(self, group: dict, scalars: dict, fresh: bool) -> tuple[float, float]:

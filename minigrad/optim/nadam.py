@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import xp_of
-from .optimizer import Optimizer, Scratch, StateSpec, advance, check_lr, decayed_grad, group_lr, lerp_
+from .optimizer import STEP, ZEROS, Optimizer, Scratch, StateSpec, advance, check_lr, decayed_grad, group_lr, lerp_
 
 __all__ = ["NAdam"]
+
+MU_PRODUCT = StateSpec("scalar", 1.0)
 
 
 class NAdam(Optimizer):
@@ -62,8 +64,8 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _state_specs(self, group: dict) -> dict[str, StateSpec]:
-        return {"step": StateSpec("scalar", 0.0), "mu_product": StateSpec("scalar", 1.0),
-                "exp_avg": StateSpec("tensor", 0.0), "exp_avg_sq": StateSpec("tensor", 0.0)}
+        return {"step": STEP, "mu_product": MU_PRODUCT,
+                "exp_avg": ZEROS, "exp_avg_sq": ZEROS}
 
     def _coefficients(self, group: dict, scalars: dict, fresh: bool) -> tuple[float, float, float]:
         beta1, beta2 = group["betas"]

@@ -35,9 +35,9 @@ from .._backend import xp_of
 from .._dtype import float64, get_default_dtype
 from .._grad_mode import enable_grad
 from ..tensor import Tensor
-from ._flat import Bucket, GroupBuffers, Scratch, StateSpec, Workspace, check_state_entry, kinds_of, state_shape
+from ._flat import STEP, ZEROS, Bucket, GroupBuffers, Scratch, StateSpec, Workspace, check_state_entry, state_shape
 
-__all__ = ["Optimizer", "StateSpec"]
+__all__ = ["Optimizer", "STEP", "Scratch", "StateSpec", "ZEROS"]
 
 
 def scalar_dtype() -> numpy.dtype:
@@ -241,10 +241,9 @@ class Optimizer:
         Raises RuntimeError, before anything changed, if a gradient or a state entry can't be used.
         """
         specs = self._state_specs(group)
-        kinds = kinds_of(specs)
         buffers = self._buffers.get(id(group))
         loose = None
-        if buffers is not None and buffers.group is group and buffers.kinds == kinds:
+        if buffers is not None and buffers.group is group and buffers.keys == tuple(specs):
             loose = buffers.check(self.state)
         if loose:
             self._check_grads(group, [entry.param for entry in loose])
@@ -319,9 +318,11 @@ class Optimizer:
         On the host this goes a chunk at a time, with scratch arrays allocated once: large
         temporary arrays would cost page faults at every step, while chunks stay in cache.
         """
-        work = self._work.get((type(bucket.data), bucket.data.dtype))
+        work = bucket.work
         if work is None:
-            work = self._work[(type(bucket.data), bucket.data.dtype)] = Workspace(bucket.data, *self._scratch)
+            kind = (type(bucket.data), bucket.data.dtype)
+            work = bucket.work = self._work.get(kind) or self._work.setdefault(kind, Workspace(bucket.data,
+                                                                                                 *self._scratch))
         chunk = work.chunk or max(stop - start, 1)
         flat = bucket.flat
         for lo in range(start, stop, chunk):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import xp_of
-from .optimizer import Optimizer, Scratch, StateSpec, advance, check_lr, decayed_grad, group_lr, lerp_
+from .optimizer import STEP, ZEROS, Optimizer, Scratch, StateSpec, advance, check_lr, decayed_grad, group_lr, lerp_
 
 __all__ = ["RMSprop"]
 
@@ -57,11 +57,11 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _state_specs(self, group: dict) -> dict[str, StateSpec]:
-        specs = {"step": StateSpec("scalar", 0.0), "square_avg": StateSpec("tensor", 0.0)}
+        specs = {"step": STEP, "square_avg": ZEROS}
         if group["momentum"] > 0:
-            specs["momentum_buffer"] = StateSpec("tensor", 0.0)
+            specs["momentum_buffer"] = ZEROS
         if group["centered"]:
-            specs["grad_avg"] = StateSpec("tensor", 0.0)
+            specs["grad_avg"] = ZEROS
         return specs
 
     def _coefficients(self, group: dict, scalars: dict, fresh: bool) -> Any:

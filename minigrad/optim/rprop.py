@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import xp_of
-from .optimizer import Optimizer, Scratch, StateSpec, advance, check_lr, group_lr
+from .optimizer import STEP, ZEROS, Optimizer, Scratch, StateSpec, advance, check_lr, group_lr
 
 __all__ = ["Rprop"]
 
@@ -60,8 +60,8 @@ class Rprop(Optimizer):
         if group["packed_signs"]:
             prev = {"prev_positive": StateSpec("bits", 0), "prev_negative": StateSpec("bits", 0)}
         else:
-            prev = {"prev": StateSpec("tensor", 0.0)}
-        return {"step": StateSpec("scalar", 0.0), **prev, "step_size": StateSpec("tensor", group_lr(group))}
+            prev = {"prev": ZEROS}
+        return {"step": STEP, **prev, "step_size": StateSpec("tensor", group_lr(group))}
 
     def _coefficients(self, group: dict, scalars: dict, fresh: bool) -> Any:
         advance(scalars["step"])  # counted, never used in the update

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import xp_of
-from .optimizer import Optimizer, Scratch, StateSpec, check_lr, decayed_grad, group_lr
+from .optimizer import ZEROS, Optimizer, Scratch, StateSpec, check_lr, decayed_grad, group_lr
 
 __all__ = ["SGD"]
 
@@ -53,7 +53,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _state_specs(self, group: dict) -> dict[str, StateSpec]:
-        return {"momentum_buffer": StateSpec("tensor", 0.0)} if group["momentum"] != 0 else {}
+        return {"momentum_buffer": ZEROS} if group["momentum"] != 0 else {}
 
     def _coefficients(self, group: dict, scalars: dict, fresh: bool) -> Any:
         return fresh
