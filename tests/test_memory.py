@@ -7,6 +7,7 @@ op's backward needs, and tracemalloc measurements of real training steps.
 
 from __future__ import annotations
 
+import os
 import pathlib
 import tracemalloc
 
@@ -432,3 +433,145 @@ def test_the_course_sum_misses_what_backward_allocates():
     opt = minigrad.optim.SGD(model.parameters())
     course_sum = summary(model, (1024, 100), optimizer=opt).training_total
     assert measured > 1.3 * course_sum
+
+
+# -- the printed table ----------------------------------------------------------------------------
+
+
+def _golden_report():
+    model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 4), nn.Tanh(), nn.Linear(4, 2))
+    target = minigrad.tensor([0, 1] * 50)
+    return summary(model, (100, 5), optimizer=minigrad.optim.Adam(model.parameters()),
+                   loss_fn=lambda out: F.cross_entropy(out, target))
+
+
+def test_printed_summary_matches_the_golden_file():
+    """The table for a fixed model; MINIGRAD_REGEN_GOLDEN=1 rewrites the file after a deliberate change."""
+    text = str(_golden_report()) + "\n"
+    path = GOLDEN / "memory_summary_5_8_4_2_adam.txt"
+    if os.environ.get("MINIGRAD_REGEN_GOLDEN") == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+def test_summary_numbers_and_dict_agree_with_the_table():
+    report = _golden_report()
+    d = report.to_dict()
+    assert d["param_bytes"] == 376 and d["param_count"] == 94 and d["grad_bytes"] == 376
+    # Adam: exp_avg and exp_avg_sq per parameter tensor, and a 4-byte step for each of the 6 tensors.
+    assert d["state_bytes"] == 2 * 376 + 6 * 4
+    assert d["multiplier"] == (376 + 376 + 776) / 376
+    assert d["training_total"] == 376 + 376 + 776 + d["activation_bytes"]
+    assert [row["name"] for row in d["rows"]] == ["", "0", "1", "2", "3", "4"]
+    assert [row["output_shape"] for row in d["rows"]][1:] == [[100, 8], [100, 8], [100, 4], [100, 4], [100, 2]]
+    text = str(report)
+    assert "Training vs bare parameters: 4.06x (params 1x + grads 1x + state 2.06x)" in text
+
+
+# -- the walkthrough example --------------------------------------------------------------------
+
+
+def test_memory_walkthrough_example_shows_the_course_figures(capsys):
+    import importlib.util
+
+    path = pathlib.Path(__file__).resolve().parent.parent / "examples" / "memory_walkthrough.py"
+    spec = importlib.util.spec_from_file_location("memory_walkthrough", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    results = module.main(fast=True)
+    capsys.readouterr()
+    layers = results["layers"]
+    assert layers["Linear(8, 4, bias=False)"] == (32, 128)
+    assert layers["Linear(8, 4, bias=True, dtype=float64)"] == (36, 288)
+    assert layers["Sequential(Linear(8, 4), Linear(4, 1, bias=False))"] == (40, 160)
+    assert [results["network"][b].activation_bytes for b in (1, 100)] == [68, 6800]
+    full = {name: f for name, (f, _) in results["multipliers"].items()}
+    assert (full["SGD"], full["SGD momentum=0.9"], full["Adagrad"], full["RMSprop"]) == (2, 3, 3, 3)
+    assert (full["Adam"], full["NAdam"], full["Adadelta"], full["Rprop"]) == (4, 4, 4, 4)
+    assert full["Rprop packed_signs=True"] == 3 and full["Adam amsgrad=True"] == 5
+    assert results["activations"]["kept"] < results["activations"]["torchinfo"]
+    for _, _, _, course_sum, predicted, measured in results["steps"]:
+        assert abs(measured - predicted) <= 0.10 * measured
+        assert course_sum < measured
+
+
+# -- measure() on a GPU ---------------------------------------------------------------------------
+
+
+class _FakeHookBase:
+    """The part of cupy.cuda.MemoryHook that measure() relies on: registration by ``with``."""
+
+    active: list = []
+
+    def __enter__(self):
+        _FakeHookBase.active.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _FakeHookBase.active.remove(self)
+
+
+class _FakeCuPy:
+    """Just enough of CuPy for measure(): a pool that reports to hooks as CuPy's does (rounded sizes)."""
+
+    class cuda:
+        MemoryHook = _FakeHookBase
+
+        class Device:
+            def __init__(self, index=0):
+                pass
+
+            def synchronize(self):
+                pass
+
+    @staticmethod
+    def malloc(nbytes, device_id=0):
+        size = -(-nbytes // 512) * 512
+        for hook in _FakeHookBase.active:
+            hook.malloc_postprocess(device_id=device_id, size=nbytes, mem_size=size, mem_ptr=1, pmem_id=1)
+        return size
+
+    @staticmethod
+    def free(size, device_id=0):
+        for hook in _FakeHookBase.active:
+            hook.free_postprocess(device_id=device_id, mem_size=size, mem_ptr=1, pmem_id=1)
+
+
+def test_measure_on_cuda_follows_the_memory_pool_hooks(monkeypatch):
+    from minigrad import _backend
+
+    monkeypatch.setattr(_backend, "_cupy", _FakeCuPy())
+    monkeypatch.setattr(_backend, "_cupy_error", None)
+    cp = _FakeCuPy
+    with measure("cuda") as m:
+        a = cp.malloc(1000)  # the pool hands out 1024 B
+        b = cp.malloc(4096)
+        cp.free(b)
+        cp.malloc(100, device_id=1)  # another GPU: not this measurement's
+    assert (m.peak, m.current) == (1024 + 4096, 1024)
+    assert not _FakeHookBase.active  # the hook is unregistered afterwards
+    cp.free(a)
+
+
+@pytest.mark.cuda
+def test_measure_on_a_real_gpu():
+    if not minigrad.cuda.is_available():
+        pytest.skip("needs CuPy and a CUDA GPU")
+    with measure("cuda") as m:
+        x = minigrad.zeros(1000, 1000, device="cuda")  # 4 MB of float32
+        y = x + 1
+        del y
+    block = -(-4_000_000 // 512) * 512  # CuPy's pool rounds every block up to a multiple of 512 B
+    assert m.current == block and m.peak == 2 * block
+    model = mlp(784, 256, 10).to("cuda")
+    opt = minigrad.optim.Adam(model.parameters())
+    target = minigrad.randint(0, 10, (256,), device="cuda")
+    x = minigrad.randn(256, 784, device="cuda")
+    _one_step_ce(opt, model, x, lambda out: F.cross_entropy(out, target))
+    report = summary(model, (256, 784), optimizer=opt, loss_fn=lambda out: F.cross_entropy(out, target))
+    with measure("cuda") as step:
+        _one_step_ce(opt, model, x, lambda out: F.cross_entropy(out, target))
+    persistent = report.param_bytes + report.grad_bytes + report.state_bytes + report.workspace_bytes
+    # CuPy rounds blocks up to 512 B and its kernels need little scratch: the prediction should hold.
+    assert abs(persistent + x.nbytes + step.peak - report.step_peak) <= 0.10 * report.step_peak

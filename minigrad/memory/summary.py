@@ -428,6 +428,8 @@ def _render(r: MemoryReport) -> str:
     if r.optimizer is not None:
         parts += f" + state {_times(r.state_bytes / p)}"
     out.append(f"Training vs bare parameters: {_times(r.multiplier)} ({parts}), activations on top")
+    if any(row.activation_bytes == 0 and row.params and not row.has_children for row in r.rows):
+        out.append("Activations: a buffer kept by two layers is counted once, at the first (0 B: already counted)")
     out.extend(r.notes)
     out.append(bar)
     return "\n".join(out)
