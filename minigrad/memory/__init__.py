@@ -11,7 +11,8 @@ docs/memory.md explains the figures and where the course's rules of thumb come f
 from .activations import saved_bytes
 from .measure import Measurement, measure
 from .optimizer_state import STATE_RULES, measure_state, predict_state
-from .summary import MemoryReport, ModuleRow, param_bytes, param_count, summary
+from .report import MemoryReport, ModuleRow
+from .summary import param_bytes, param_count, summary
 from .units import format_bytes
 
 __all__ = ["Measurement", "MemoryReport", "ModuleRow", "STATE_RULES", "format_bytes", "measure", "measure_state",

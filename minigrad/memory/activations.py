@@ -132,3 +132,14 @@ def saved_bytes(tensors: Tensor | Iterable[Tensor], exclude: Iterable[Any] = ())
     arrays = [t._data if isinstance(t, Tensor) else t for t in exclude]
     ledger = GraphLedger(arrays)
     return sum(int(b.nbytes) for b in ledger.claim_buffers(ledger.claim(list(tensors))))
+
+
+def owned_bytes(arrays: Iterable[Any]) -> int:
+    """Bytes of the distinct buffers behind ``arrays`` (tensors or arrays), each counted once."""
+    seen: dict[int, int] = {}
+    for a in arrays:
+        a = a._data if isinstance(a, Tensor) else a
+        if is_array(a):
+            base = owner(a)
+            seen[id(base)] = int(base.nbytes)
+    return sum(seen.values())

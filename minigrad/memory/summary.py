@@ -10,20 +10,17 @@ them: forward hooks tell which module is running.
 from __future__ import annotations
 
 import builtins
-import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
-
-import numpy
 
 from .. import _backend, _dtype
 from .._grad_mode import enable_grad
 from ..tensor import Tensor
 from . import optimizer_state as opt_state
-from .activations import GraphLedger, is_array, owner, tensors_in
+from .activations import GraphLedger, is_array, owned_bytes, owner, tensors_in
+from .report import MemoryReport, ModuleRow
 from .timeline import backward_peak
-from .units import format_bytes
 
 # -- parameters -------------------------------------------------------------------------------
 
@@ -65,80 +62,6 @@ def param_bytes(module: Any) -> int:
     128
     """
     return sum(p.nbytes for p in _parameters(module))
-
-
-# -- the report -------------------------------------------------------------------------------
-
-
-@dataclass
-class ModuleRow:
-    """One module of the summary. Byte counts are this module's own (not its children's)."""
-
-    name: str
-    type: str
-    depth: int
-    output_shape: list | None  # None when the forward pass did not call this module
-    params: int
-    param_bytes: int
-    grad_bytes: int
-    state_bytes: int | None  # predicted optimizer state; None without an optimizer
-    activation_bytes: int
-    has_children: bool = False
-
-
-@dataclass
-class MemoryReport:
-    """What ``summary()`` returns: ``rows`` per module, totals, ``str()`` a table, ``to_dict()``."""
-
-    model_type: str
-    input_size: list
-    batch_size: int
-    dtype: str
-    rows: list[ModuleRow]
-    param_count: int
-    trainable_count: int
-    param_bytes: int
-    grad_bytes: int
-    activation_bytes: int  # everything the graph keeps for backward, the loss included
-    loss_activation_bytes: int  # the part kept by loss_fn's ops
-    input_bytes: int
-    inference_activation_peak: int
-    optimizer: str | None = None
-    state_bytes: int | None = None  # predicted
-    state_full_size_bytes: int | None = None  # predicted, only the tensors as large as their parameter
-    state_bytes_measured: int | None = None  # from the optimizer's real state, when it has any
-    backward_peak: int = 0  # besides parameters, gradients and state: see timeline.py
-    workspace_bytes: int = 0  # scratch arrays the optimizer keeps for its updates (predicted)
-    step_peak: int | None = None  # predicted peak of one training step (see docs/memory.md)
-    first_step_peak: int | None = None  # the first step, when the optimizer has not run yet
-    notes: list[str] = field(default_factory=list)
-
-    # -- totals ---------------------------------------------------------------------------
-    @property
-    def inference_total(self) -> int:
-        """Parameters plus the most activation memory alive at once when each layer's input is freed after it."""
-        return self.param_bytes + self.inference_activation_peak
-
-    @property
-    def training_total(self) -> int:
-        """Parameters + gradients + optimizer state + every activation saved for backward, all at once."""
-        return self.param_bytes + self.grad_bytes + (self.state_bytes or 0) + self.activation_bytes
-
-    @property
-    def multiplier(self) -> float:
-        """(parameters + gradients + optimizer state) / parameters: the course's 2x, 3x, 4x."""
-        return (self.param_bytes + self.grad_bytes + (self.state_bytes or 0)) / self.param_bytes
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d.update(inference_total=self.inference_total, training_total=self.training_total,
-                 multiplier=self.multiplier)
-        return d
-
-    def __str__(self) -> str:
-        return _render(self)
-
-    __repr__ = __str__
 
 
 # -- summary ----------------------------------------------------------------------------------
@@ -313,23 +236,25 @@ def _run(model: Any, inputs: list[Tensor], params: list[Tensor], loss_fn: Callab
     for m in model.modules():
         handles.append(m.register_forward_pre_hook(pre))
         handles.append(m.register_forward_hook(post))
+    output = loss = None
     try:
         with enable_grad():
             output = model(*inputs)
-            loss_bytes = 0
-            loss = None
             if loss_fn is not None:
                 loss = loss_fn(output)
-                loss_bytes = sum(int(b.nbytes) for b in ledger.claim_buffers(ledger.claim([loss])))
     except Exception as exc:
-        where = f" in module '{running[-1][0]}' ({type(running[-1][1]).__name__})" if running else ""
-        if not running and loss_fn is not None and "output" in locals():
-            where = " in loss_fn"
+        if running:
+            where = f" in module '{running[-1][0]}' ({type(running[-1][1]).__name__})"
+        else:
+            where = " in loss_fn" if output is not None else ""
         shapes = ", ".join(str(list(t.shape)) for t in inputs)
         raise RuntimeError(f"summary: the forward pass on an input of size {shapes} failed{where}: {exc}") from exc
     finally:
         for h in handles:
             h.remove()
+    loss_bytes = 0
+    if loss is not None:
+        loss_bytes = sum(int(b.nbytes) for b in ledger.claim_buffers(ledger.claim([loss])))
     root = loss if loss is not None else output
     held = [t._data for t in [*inputs, *tensors_in(output), *([loss] if loss is not None else [])]]
     begin, peak_bwd = backward_peak(root, params, held)
@@ -363,88 +288,3 @@ def _rows(model: Any, record: _Record, params: list[Tensor], optimizer: Any) -> 
             has_children=any(True for _ in module.children()),
         ))
     return rows
-
-
-# -- the table --------------------------------------------------------------------------------
-
-
-def _render(r: MemoryReport) -> str:
-    head = ["Layer (type)", "Output shape", "Param #", "Params", "Grads", "Optim state", "Activations"]
-    body = []
-    for row in r.rows:
-        label = r.model_type if row.depth == 0 else f"{row.name} ({row.type})"
-        no_params = row.params == 0  # parameter-free layers and containers (their children hold them)
-        dash = "--"
-        body.append([
-            "  " * row.depth + label,
-            dash if row.output_shape is None else str(row.output_shape),
-            dash if no_params else f"{row.params:,}",
-            dash if no_params else format_bytes(row.param_bytes),
-            dash if no_params else format_bytes(row.grad_bytes),
-            dash if no_params or row.state_bytes is None else format_bytes(row.state_bytes),
-            dash if row.has_children and row.activation_bytes == 0 else format_bytes(row.activation_bytes),
-        ])
-    widths = [max(len(x) for x in col) for col in zip(head, *body)]
-
-    def line(cells: list[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:])]
-        return "  ".join([first, *rest]).rstrip()
-
-    width = len(line(head))
-    bar, thin = "=" * width, "-" * width
-    out = [bar, line(head), bar, *(line(b) for b in body), bar]
-
-    p = r.param_bytes
-    untrained = r.param_count - r.trainable_count
-    out.append(f"Total params: {r.param_count:,}" + (f" ({untrained:,} not trainable)" if untrained else ""))
-    out.append(f"Input: {r.input_size} {r.dtype} = {format_bytes(r.input_bytes)}")
-    out.append(thin)
-    items = [("Parameters", format_bytes(p), "1x"),
-             ("Gradients", format_bytes(r.grad_bytes), _times(r.grad_bytes / p))]
-    if r.optimizer is not None:
-        note = _times(r.state_bytes / p)
-        if r.state_bytes_measured is not None:
-            same = r.state_bytes_measured == r.state_bytes
-            note += ", measured: " + ("the same" if same else f"{format_bytes(r.state_bytes_measured)} (differs)")
-        items.append((f"Optimizer state ({r.optimizer})", format_bytes(r.state_bytes), note))
-    items.append(("Activations kept for backward", format_bytes(r.activation_bytes), f"batch of {r.batch_size}"))
-    if r.loss_activation_bytes:
-        items.append(("  of which by the loss", format_bytes(r.loss_activation_bytes), ""))
-    items.append(("Inference total", format_bytes(r.inference_total), "params + peak of live activations"))
-    items.append(("Training total", format_bytes(r.training_total), "params + grads + state + activations"))
-    if r.optimizer is not None:
-        items.append(("Optimizer scratch (minigrad)", format_bytes(r.workspace_bytes), "kept between steps"))
-    if r.step_peak is not None:
-        items.append(("Training step peak", format_bytes(r.step_peak), "predicted, docs/memory.md"))
-    if r.first_step_peak is not None:
-        items.append(("First step peak", format_bytes(r.first_step_peak), "predicted"))
-    label_w = max(len(label) for label, _, _ in items)
-    value_w = max(len(value) for _, value, _ in items)
-    for label, value, note in items:
-        out.append(f"{label.ljust(label_w)}  {value.rjust(value_w)}  {note}".rstrip())
-    out.append(thin)
-    parts = f"params 1x + grads {_times(r.grad_bytes / p)}"
-    if r.optimizer is not None:
-        parts += f" + state {_times(r.state_bytes / p)}"
-    out.append(f"Training vs bare parameters: {_times(r.multiplier)} ({parts}), activations on top")
-    if any(row.activation_bytes == 0 and row.params and not row.has_children for row in r.rows):
-        out.append("Activations: a buffer kept by two layers is counted once, at the first (0 B: already counted)")
-    out.extend(r.notes)
-    out.append(bar)
-    return "\n".join(out)
-
-
-def _times(x: float) -> str:
-    return f"{round(x)}x" if math.isclose(x, round(x)) else f"{x:.2f}x"
-
-
-def owned_bytes(arrays: Sequence[Any]) -> int:
-    """Bytes of the distinct buffers behind ``arrays`` (tensors or arrays), each counted once."""
-    seen: dict[int, int] = {}
-    for a in arrays:
-        a = a._data if isinstance(a, Tensor) else a
-        if is_array(a) or isinstance(a, numpy.ndarray):
-            base = owner(a)
-            seen[id(base)] = int(base.nbytes)
-    return sum(seen.values())

@@ -1,0 +1,151 @@
+"""``MemoryReport``: what ``summary()`` found, as numbers (``to_dict()``) and as a table (``str()``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from .units import format_bytes
+
+
+@dataclass
+class ModuleRow:
+    """One module of the summary. Byte counts are this module's own (not its children's)."""
+
+    name: str
+    type: str
+    depth: int
+    output_shape: list | None  # None when the forward pass did not call this module
+    params: int
+    param_bytes: int
+    grad_bytes: int
+    state_bytes: int | None  # predicted optimizer state; None without an optimizer
+    activation_bytes: int
+    has_children: bool = False
+
+
+@dataclass
+class MemoryReport:
+    """What ``summary()`` returns: ``rows`` per module, totals, ``str()`` a table, ``to_dict()``."""
+
+    model_type: str
+    input_size: list
+    batch_size: int
+    dtype: str
+    rows: list[ModuleRow]
+    param_count: int
+    trainable_count: int
+    param_bytes: int
+    grad_bytes: int
+    activation_bytes: int  # everything the graph keeps for backward, the loss included
+    loss_activation_bytes: int  # the part kept by loss_fn's ops
+    input_bytes: int
+    inference_activation_peak: int
+    optimizer: str | None = None
+    state_bytes: int | None = None  # predicted
+    state_full_size_bytes: int | None = None  # predicted, only the tensors as large as their parameter
+    state_bytes_measured: int | None = None  # from the optimizer's real state, when it has any
+    backward_peak: int = 0  # besides parameters, gradients and state: see timeline.py
+    workspace_bytes: int = 0  # scratch arrays the optimizer keeps for its updates (predicted)
+    step_peak: int | None = None  # predicted peak of one training step (see docs/memory.md)
+    first_step_peak: int | None = None  # the first step, when the optimizer has not run yet
+
+    # -- totals ---------------------------------------------------------------------------
+    @property
+    def inference_total(self) -> int:
+        """Parameters plus the most activation memory alive at once when each layer's input is freed after it."""
+        return self.param_bytes + self.inference_activation_peak
+
+    @property
+    def training_total(self) -> int:
+        """Parameters + gradients + optimizer state + every activation saved for backward, all at once."""
+        return self.param_bytes + self.grad_bytes + (self.state_bytes or 0) + self.activation_bytes
+
+    @property
+    def multiplier(self) -> float:
+        """(parameters + gradients + optimizer state) / parameters: the course's 2x, 3x, 4x."""
+        return (self.param_bytes + self.grad_bytes + (self.state_bytes or 0)) / self.param_bytes
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.update(inference_total=self.inference_total, training_total=self.training_total,
+                 multiplier=self.multiplier)
+        return d
+
+    def __str__(self) -> str:
+        return _render(self)
+
+    __repr__ = __str__
+
+
+# -- the table --------------------------------------------------------------------------------
+
+
+def _render(r: MemoryReport) -> str:
+    head = ["Layer (type)", "Output shape", "Param #", "Params", "Grads", "Optim state", "Activations"]
+    body = []
+    for row in r.rows:
+        label = r.model_type if row.depth == 0 else f"{row.name} ({row.type})"
+        no_params = row.params == 0  # parameter-free layers and containers (their children hold them)
+        dash = "--"
+        body.append([
+            "  " * row.depth + label,
+            dash if row.output_shape is None else str(row.output_shape),
+            dash if no_params else f"{row.params:,}",
+            dash if no_params else format_bytes(row.param_bytes),
+            dash if no_params else format_bytes(row.grad_bytes),
+            dash if no_params or row.state_bytes is None else format_bytes(row.state_bytes),
+            dash if row.has_children and row.activation_bytes == 0 else format_bytes(row.activation_bytes),
+        ])
+    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:])]
+        return "  ".join([first, *rest]).rstrip()
+
+    width = len(line(head))
+    bar, thin = "=" * width, "-" * width
+    out = [bar, line(head), bar, *(line(b) for b in body), bar]
+
+    p = r.param_bytes
+    untrained = r.param_count - r.trainable_count
+    out.append(f"Total params: {r.param_count:,}" + (f" ({untrained:,} not trainable)" if untrained else ""))
+    out.append(f"Input: {r.input_size} {r.dtype} = {format_bytes(r.input_bytes)}")
+    out.append(thin)
+    items = [("Parameters", format_bytes(p), "1x"),
+             ("Gradients", format_bytes(r.grad_bytes), _times(r.grad_bytes / p))]
+    if r.optimizer is not None:
+        note = _times(r.state_bytes / p)
+        if r.state_bytes_measured is not None:
+            same = r.state_bytes_measured == r.state_bytes
+            note += ", measured: " + ("the same" if same else f"{format_bytes(r.state_bytes_measured)} (differs)")
+        items.append((f"Optimizer state ({r.optimizer})", format_bytes(r.state_bytes), note))
+    items.append(("Activations kept for backward", format_bytes(r.activation_bytes), f"batch of {r.batch_size}"))
+    if r.loss_activation_bytes:
+        items.append(("  of which by the loss", format_bytes(r.loss_activation_bytes), ""))
+    items.append(("Inference total", format_bytes(r.inference_total), "params + peak of live activations"))
+    items.append(("Training total", format_bytes(r.training_total), "params + grads + state + activations"))
+    if r.optimizer is not None:
+        items.append(("Optimizer scratch (minigrad)", format_bytes(r.workspace_bytes), "kept between steps"))
+    if r.step_peak is not None:
+        items.append(("Training step peak", format_bytes(r.step_peak), "predicted, docs/memory.md"))
+    if r.first_step_peak is not None:
+        items.append(("First step peak", format_bytes(r.first_step_peak), "predicted"))
+    label_w = max(len(label) for label, _, _ in items)
+    value_w = max(len(value) for _, value, _ in items)
+    for label, value, note in items:
+        out.append(f"{label.ljust(label_w)}  {value.rjust(value_w)}  {note}".rstrip())
+    out.append(thin)
+    parts = f"params 1x + grads {_times(r.grad_bytes / p)}"
+    if r.optimizer is not None:
+        parts += f" + state {_times(r.state_bytes / p)}"
+    out.append(f"Training vs bare parameters: {_times(r.multiplier)} ({parts}), activations on top")
+    if any(row.activation_bytes == 0 and row.params and not row.has_children for row in r.rows):
+        out.append("Activations: a buffer kept by two layers is counted once, at the first (0 B: already counted)")
+    out.append(bar)
+    return "\n".join(out)
+
+
+def _times(x: float) -> str:
+    return f"{round(x)}x" if math.isclose(x, round(x)) else f"{x:.2f}x"
