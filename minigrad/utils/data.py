@@ -14,6 +14,7 @@ import numpy
 
 from .. import _backend
 from ..tensor import Tensor
+from .idx import load_idx  # noqa: F401  (MNIST files: minigrad.utils.data.load_idx)
 
 
 class Dataset:
