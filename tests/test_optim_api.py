@@ -303,6 +303,7 @@ def test_module_to_float64_after_some_steps_casts_the_state():
 def test_parameters_keep_identity_and_are_updated_in_place():
     a, b = params(minigrad, (3,), (2, 2))
     opt = minigrad.optim.Adam([a, b], lr=0.1)
+    early_view = b.detach()  # taken after the optimizer was created: keeps sharing b's memory
     (a.sum() + b.sum()).backward()
     opt.step()
     arrays = (a._data, b._data)
@@ -313,6 +314,7 @@ def test_parameters_keep_identity_and_are_updated_in_place():
         opt.step()
     assert a._data is arrays[0] and b._data is arrays[1]  # laid out once, then updated in place
     np.testing.assert_array_equal(view.numpy(), a.detach().numpy())
+    np.testing.assert_array_equal(early_view.numpy(), b.detach().numpy())
     assert not a.grad_fn and a.requires_grad and a.is_leaf
 
 
@@ -455,6 +457,45 @@ def test_adagrad_state_exists_before_the_first_step_like_torch():
 
     assert build(minigrad) == build(torch) == {0: {"step": 0.0, "sum": [0.5, 0.5]},
                                                1: {"step": 0.0, "sum": [0.5, 0.5, 0.5]}}
+
+
+def test_state_dict_survives_minigrad_save_and_load(tmp_path):
+    ours, opt = quadratic_run(minigrad, "NAdam", {"lr": 0.1}, steps=3)
+    minigrad.save(opt.state_dict(), tmp_path / "opt.pt")
+    tensors = opt.param_groups[0]["params"]
+    opt2 = minigrad.optim.NAdam(tensors)
+    opt2.load_state_dict(minigrad.load(tmp_path / "opt.pt"))
+    for p in tensors:
+        for key, value in opt.state[p].items():
+            np.testing.assert_array_equal(opt2.state[p][key].numpy(), value.numpy())
+            # torch's rule: floating state takes the parameter's dtype, except step
+            assert opt2.state[p][key].dtype == (value.dtype if key == "step" else p.dtype)
+    assert opt2.param_groups[0]["lr"] == 0.1
+
+
+def test_a_subclass_with_its_own_step_works_like_torch():
+    def run(lib):
+        class PlainSGD(lib.optim.Optimizer):
+            def __init__(self, params, lr=0.1):
+                super().__init__(params, {"lr": lr})
+
+            @lib.no_grad()
+            def step(self, closure=None):
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        if p.grad is not None:
+                            self.state[p]["n"] = self.state[p].get("n", 0) + 1
+                            p.add_(p.grad, alpha=-group["lr"])
+
+        a = lib.tensor([1.0, -2.0], requires_grad=True)
+        opt = PlainSGD([a])
+        for _ in range(3):
+            opt.zero_grad()
+            (a * a).sum().backward()
+            opt.step()
+        return a.detach().numpy().tolist(), opt.state_dict()["state"], opt.state_dict()["param_groups"]
+
+    assert run(minigrad) == run(torch)
 
 
 def test_optimizer_pickles_and_copies():

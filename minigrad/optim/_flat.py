@@ -144,10 +144,12 @@ class Bucket:
             view[...] = p._data
             p._data = view
             slot = GradSlot(self.grad[off:off + view.size].reshape(view.shape))
-            if p.grad is not None:
+            grad = p.grad
+            if grad is not None and type(grad._data) is type(view) and grad._data.shape == view.shape \
+                    and grad._data.dtype == view.dtype:
                 # The gradient tensor keeps its identity and its values; it now lives in the slot.
-                slot.array[...] = p.grad._data
-                p.grad._data = slot.array
+                slot.array[...] = grad._data
+                grad._data = slot.array
             p._grad_slot = slot
             self.views.append(view)
             self.slots.append(slot)
@@ -303,16 +305,16 @@ class Entry(NamedTuple):
 class GroupBuffers:
     """The flat buffers of one parameter group: one ``Bucket`` per (device, dtype).
 
-    Only the parameters that had a gradient when the buffers were built are laid out (a frozen
-    parameter keeps its own array). ``entries`` lists them in group order, duplicates included.
+    ``members`` are the parameters laid out: when the optimizer is created, those that require
+    a gradient; at a step, those that have one (a frozen parameter keeps its own array).
+    ``entries`` lists them in group order, duplicates included.
     """
 
-    def __init__(self, group: dict, specs: dict, state: Any) -> None:
+    def __init__(self, group: dict, specs: dict, state: Any, members: list) -> None:
         self.group = group
         self.specs = specs
-        with_grad = [p for p in group["params"] if p.grad is not None]
-        unique = list(dict.fromkeys(with_grad))
-        self.has_duplicates = len(unique) != len(with_grad)
+        unique = list(dict.fromkeys(members))
+        self.has_duplicates = len(unique) != len(members)
         by_kind: dict = {}
         for p in unique:
             by_kind.setdefault((type(p._data), device_of(p._data), p._data.dtype), []).append(p)
@@ -321,7 +323,7 @@ class GroupBuffers:
         for bucket in self.buckets:
             for i, p in enumerate(bucket.params):
                 where[id(p)] = Entry(p, bucket.views[i], bucket.slots[i], bucket, i)
-        self.entries = [where[id(p)] for p in with_grad]
+        self.entries = [where[id(p)] for p in members]
         self.keys = tuple(specs)  # the layout depends on the state names, not on their starting values
         # For each parameter: where its state dict is tracked, and the array behind each entry.
         self.state_rows = [(p, bucket.tracked, i, tuple((key, bucket.pieces[key][i]) for key in specs))

@@ -59,6 +59,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 self.state[p] = {"step": scalar_state(0.0),
                                  "sum": Tensor._wrap(xp_of(p._data).full_like(p._data, initial_accumulator_value))}
+            self._lay_out(group, [p for p in group["params"] if p.requires_grad])  # with the new state
 
     def _state_specs(self, group: dict) -> dict[str, StateSpec]:
         return {"step": STEP,

@@ -205,6 +205,9 @@ class Optimizer:
         if not param_set.isdisjoint(params):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
+        # Lay the parameters out now: a view of a parameter taken from here on (p.detach())
+        # keeps sharing its memory, and the first backward already fills the gradient slots.
+        self._lay_out(param_group, [p for p in params if p.requires_grad])
 
     # -- gradients ----------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -260,11 +263,17 @@ class Optimizer:
             with_grad = [p for p in group["params"] if p.grad is not None]
             self._check_grads(group, with_grad)
             self._check_state(group, with_grad, specs)
-            new = GroupBuffers(group, specs, self.state)
-            if buffers is not None:
-                buffers.release(new)
-            self._buffers[id(group)] = buffers = new
+            buffers = self._lay_out(group, with_grad)
         return buffers, specs
+
+    def _lay_out(self, group: dict, members: list) -> GroupBuffers:
+        """(Re)build a group's flat buffers for the parameters ``members``."""
+        old = self._buffers.get(id(group))
+        new = GroupBuffers(group, self._state_specs(group), self.state, members)
+        if old is not None:
+            old.release(new)
+        self._buffers[id(group)] = new
+        return new
 
     def _where(self, group: dict, p: Tensor) -> str:
         index = next(i for i, q in enumerate(group["params"]) if q is p)
@@ -400,6 +409,8 @@ class Optimizer:
         self._buffers = {}
         self.state = new_state
         self.param_groups = new_groups
+        for group in new_groups:
+            self._lay_out(group, [p for p in group["params"] if p.requires_grad])
 
     def _load_param_state(self, param: Tensor, value: Any, group: dict, index: Any) -> dict:
         """Check one parameter's saved state against the parameter and return a converted copy."""
