@@ -202,3 +202,11 @@ def test_saved_tensors_are_freed_after_backward():
 def test_builtin_and_custom_ops_share_one_node_type():
     x = minigrad.tensor([1.0], requires_grad=True)
     assert type((x * 2).grad_fn) is type(Legendre3.apply(x).grad_fn)
+
+
+def test_draw_graph_draws_a_custom_op_like_a_builtin_one():
+    from minigrad.viz import draw_graph
+
+    x = minigrad.tensor([0.5, 1.0], requires_grad=True)
+    source = draw_graph((Legendre3.apply(x) * 2).sum(), params={"x": x}).source
+    assert "Legendre3Backward" in source and "MulBackward0" in source and "SumBackward0" in source
