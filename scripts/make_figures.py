@@ -54,9 +54,16 @@ def optimizer_figures(out_dir: str, fast: bool) -> list[str]:
         return load_example("optimizer_paths").main(out_dir, fast=fast)["files"]
 
 
+def optimizer_comparison(out_dir: str, fast: bool) -> str:
+    """Loss curves of every course optimizer training the digits MLP (shown in the README)."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return load_example("compare_optimizers").main(out_dir, fast=fast)["file"]
+
+
 def main(out_dir: str = str(ROOT / "docs" / "figures"), fast: bool = False) -> list[str]:
     os.makedirs(out_dir, exist_ok=True)
-    paths = [small_graph(out_dir), mlp_graph(out_dir), *optimizer_figures(out_dir, fast)]
+    paths = [small_graph(out_dir), mlp_graph(out_dir), *optimizer_figures(out_dir, fast),
+             optimizer_comparison(out_dir, fast)]
     for path in paths:
         print("wrote", os.path.relpath(path))
     return paths

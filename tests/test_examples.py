@@ -5,6 +5,7 @@ import doctest
 import gzip
 import importlib.util
 import io
+import os
 import re
 import shutil
 import struct
@@ -232,3 +233,37 @@ def test_every_figure_in_the_docs_is_made_by_make_figures(tmp_path):
     linked = {m for page in doc_pages() for m in re.findall(r"\(figures/([^)]+)\)", page.read_text())}
     assert linked, "the docs show figures"
     assert linked <= made, f"figures the docs link to but make_figures.py does not make: {linked - made}"
+
+
+def test_compare_optimizers_trains_with_every_course_optimizer(tmp_path):
+    compare = load_example("compare_optimizers")
+    out = compare.main(str(tmp_path), fast=True)
+    results, param_bytes = out["results"], out["param_bytes"]
+    assert set(results) == set(compare.COURSE_OPTIMIZERS)
+    assert os.path.getsize(out["file"]) > 0
+    for name, r in results.items():
+        assert all(np.isfinite(r["curve"])), name
+    # The course's memory statements: plain SGD keeps nothing, momentum one buffer, Adam two;
+    # the 0-dim `step` counters (4 bytes per parameter tensor) come on top.
+    n_tensors = 4
+    assert results["SGD"]["state_bytes"] == 0
+    assert results["SGD momentum 0.9"]["state_bytes"] == param_bytes
+    assert results["Adagrad"]["state_bytes"] == param_bytes + 4 * n_tensors
+    assert results["Adam"]["state_bytes"] == 2 * param_bytes + 4 * n_tensors
+    # Three epochs take the adaptive methods far past chance (10%).
+    for name in ("Adam", "RMSprop", "Adagrad", "NAdam", "Adadelta"):
+        assert results[name]["accuracy"] > 0.6, name
+
+
+def test_train_digits_reaches_95_percent_test_accuracy():
+    result = load_example("train_digits").train(progress=False)
+    assert result["test_accuracy"] >= 0.95
+    assert result["final_loss"] < 0.05
+
+
+def test_custom_function_example_fits_sin_with_the_legendre_op():
+    custom = load_example("custom_function")
+    short, longer = custom.fit(steps=10), custom.fit(steps=300)
+    assert longer["loss"] < short["loss"]
+    # The torch tutorial's fit: y ~ -2.2 P3(0.255 x) after 2000 steps; 300 steps are well on the way.
+    assert longer["b"] < -1.5 and 0.2 < longer["d"] < 0.3
