@@ -154,3 +154,121 @@ def test_strict_stand_in_catches_host_arrays_mixed_with_device_data(monkeypatch)
         t._data + np.ones(3)
     with pytest.raises(TypeError):
         np.concatenate([t._data, np.ones(3)])
+
+
+# -- nn and optim on the device -------------------------------------------------------------------
+
+OPTIMIZERS = {
+    "sgd_nesterov": lambda p: minigrad.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    "sgd_dampening": lambda p: minigrad.optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.3),
+    "rprop": lambda p: minigrad.optim.Rprop(p, lr=0.01),
+    "rprop_packed": lambda p: minigrad.optim.Rprop(p, lr=0.01, packed_signs=True),
+    "adagrad": lambda p: minigrad.optim.Adagrad(p, lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1),
+    "rmsprop": lambda p: minigrad.optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True),
+    "adam_amsgrad": lambda p: minigrad.optim.Adam(p, lr=0.01, amsgrad=True, weight_decay=1e-3),
+    "adamw": lambda p: minigrad.optim.AdamW(p, lr=0.01),
+    "nadam": lambda p: minigrad.optim.NAdam(p, lr=0.01, decoupled_weight_decay=True, weight_decay=1e-2),
+    "adadelta": lambda p: minigrad.optim.Adadelta(p, lr=0.5, weight_decay=1e-3),
+}
+
+
+def _mlp(seed: int = 0) -> minigrad.nn.Module:
+    minigrad.manual_seed(seed)
+    nn = minigrad.nn
+    return nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 4), nn.Tanh(), nn.Linear(4, 2)).double()
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_every_optimizer_on_the_device_equals_cpu_for_50_steps(name, device, float64_default):
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((16, 5)), rng.standard_normal((16, 2))
+    cpu_model, dev_model = _mlp(), _mlp().to(device)
+    cpu_opt, dev_opt = OPTIMIZERS[name](cpu_model.parameters()), OPTIMIZERS[name](dev_model.parameters())
+    data = {"cpu": (minigrad.tensor(x), minigrad.tensor(y)),
+            "dev": (minigrad.tensor(x, device=device), minigrad.tensor(y, device=device))}
+    loss_fn = minigrad.nn.MSELoss()
+    for _ in range(50):
+        for model, opt, (xb, yb) in ((cpu_model, cpu_opt, data["cpu"]), (dev_model, dev_opt, data["dev"])):
+            opt.zero_grad()
+            loss_fn(model(xb), yb).backward()
+            opt.step()
+        for p_cpu, p_dev in zip(cpu_model.parameters(), dev_model.parameters()):
+            assert p_dev.device.type == "cuda"
+            np.testing.assert_allclose(host(p_dev), host(p_cpu), rtol=1e-9, atol=1e-12)
+    for state in dev_opt.state.values():
+        for key, value in state.items():
+            if isinstance(value, minigrad.Tensor) and value.dim() > 0:
+                assert value.device.type == "cuda", key  # full-size state lives with its parameter
+
+
+def test_module_to_moves_parameters_in_place_and_an_earlier_optimizer_keeps_working(device):
+    model = _mlp()
+    params = list(model.parameters())
+    opt = minigrad.optim.Adam(model.parameters(), lr=0.01)
+    assert model.to(device) is model
+    assert all(a is b for a, b in zip(params, model.parameters()))  # the same Parameter objects
+    assert all(p.device.type == "cuda" for p in model.parameters())
+    x = minigrad.randn(4, 5, device=device, dtype=minigrad.float64)
+    before = [host(p).copy() for p in params]
+    model(x).sum().backward()
+    opt.step()
+    assert all(not np.array_equal(b, host(p)) for b, p in zip(before, params))
+    assert all(v.device.type == "cuda" for s in opt.state.values() for k, v in s.items() if k != "step")
+    model.cpu()
+    assert all(p.device.type == "cpu" for p in model.parameters())
+
+
+def test_optimizer_load_state_dict_moves_state_to_each_parameter_device(device):
+    model = _mlp()
+    opt = minigrad.optim.Adam(model.parameters(), lr=0.01)
+    model(minigrad.randn(3, 5, dtype=minigrad.float64)).sum().backward()
+    opt.step()
+    saved = opt.state_dict()
+    dev_model = _mlp().to(device)
+    dev_opt = minigrad.optim.Adam(dev_model.parameters(), lr=0.01)
+    dev_opt.load_state_dict(saved)
+    for p in dev_model.parameters():
+        assert dev_opt.state[p]["exp_avg"].device.type == "cuda"
+        assert dev_opt.state[p]["exp_avg_sq"].device.type == "cuda"
+
+
+def test_a_step_whose_state_is_on_another_device_raises_and_changes_nothing(device):
+    model = _mlp()
+    opt = minigrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(minigrad.randn(3, 5, dtype=minigrad.float64)).sum().backward()
+    opt.step()  # momentum buffers now exist on the CPU
+    model.to(device)  # parameters move; the optimizer's state does not follow by itself
+    model.zero_grad()
+    model(minigrad.randn(3, 5, dtype=minigrad.float64, device=device)).sum().backward()
+    before = [host(p).copy() for p in model.parameters()]
+    with pytest.raises(RuntimeError, match="'momentum_buffer' of parameter 0 of group 0 is on cpu but the "
+                                           "parameter is on cuda:0"):
+        opt.step()
+    for b, p in zip(before, model.parameters()):
+        np.testing.assert_array_equal(host(p), b)
+
+
+def test_save_stores_host_copies_and_load_maps_them(device, tmp_path):
+    model = _mlp().to(device)
+    path = tmp_path / "model.npz"
+    minigrad.save(model.state_dict(), path)
+    with np.load(path, allow_pickle=False) as raw:  # what is on disk: plain host arrays
+        assert all(raw[name].dtype.kind in "fiubU" for name in raw.files)
+    on_cpu = minigrad.load(path, map_location="cpu")
+    assert all(t.device.type == "cpu" for t in on_cpu.values())
+    on_dev = minigrad.load(path)  # as torch: back to the device it was saved from
+    assert all(t.device.type == "cuda" for t in on_dev.values())
+    for key, t in model.state_dict().items():
+        np.testing.assert_array_equal(host(on_dev[key]), host(t))
+
+
+def test_digits_training_on_the_device(device):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "example_train_digits_dev", Path(__file__).resolve().parent.parent / "examples" / "train_digits.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    result = example.train(epochs=10, device=device, progress=False)
+    assert result["test_accuracy"] >= 0.93
