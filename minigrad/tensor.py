@@ -25,7 +25,10 @@ class Tensor:
     requires_grad: bool = False
     grad_fn: Node | None = None
     _output_nr = 0  # which output of grad_fn this tensor is
-    _accumulator: AccumulateGrad | None = None  # a leaf's AccumulateGrad node, made on first use
+    # A weak reference to a leaf's AccumulateGrad node: the graphs that use the leaf keep the node
+    # alive, and the leaf does not keep its node (no reference cycle between the two).
+    _accumulator: weakref.ref | None = None
+    _leaf_hooks: list | None = None  # a leaf's gradient hooks: (0, fn) pairs
     _retains_grad = False
 
     def __init__(self, data: Any, *, requires_grad: bool = False) -> None:
@@ -53,9 +56,11 @@ class Tensor:
         """Where a gradient for this tensor goes: its grad_fn, or the AccumulateGrad of a leaf."""
         if self.grad_fn is not None:
             return (self.grad_fn, self._output_nr)
-        if self._accumulator is None:
-            self._accumulator = AccumulateGrad(self)
-        return (self._accumulator, 0)
+        node = self._accumulator() if self._accumulator is not None else None
+        if node is None:
+            node = AccumulateGrad(self)
+            self._accumulator = weakref.ref(node)
+        return (node, 0)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if not self.is_leaf:
@@ -98,15 +103,16 @@ class Tensor:
             return None if result is None else result._data
 
         if self.grad_fn is None:
-            node, fn = self._edge()[0], (lambda g: hook(g))
-            node.register_hook(0, fn)
-        else:
-            node, fn = self.grad_fn, on_array
-            node.register_hook(self._output_nr, fn)
-            # A stable sort keeps registration order but moves retain_grad's hook last, so that .grad
-            # shows the gradient as the other hooks left it (torch's rule).
-            node.hooks.sort(key=lambda h: getattr(h[1], "retains_grad", False))
-        return RemovableHandle(node.hooks, fn)
+            if self._leaf_hooks is None:
+                self._leaf_hooks = []
+            self._leaf_hooks.append((0, hook))
+            return RemovableHandle(self._leaf_hooks, hook)
+        node = self.grad_fn
+        node.register_hook(self._output_nr, on_array)
+        # A stable sort keeps registration order but moves retain_grad's hook last, so that .grad
+        # shows the gradient as the other hooks left it (torch's rule).
+        node.hooks.sort(key=lambda h: getattr(h[1], "retains_grad", False))
+        return RemovableHandle(node.hooks, on_array)
 
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:

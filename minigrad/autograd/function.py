@@ -149,8 +149,8 @@ class AccumulateGrad(Node):
 
     def accumulate(self, g: Any, owned: bool) -> None:
         leaf = self.variable
-        if self.hooks:
-            for _, hook in self.hooks:
+        if leaf._leaf_hooks:  # kept on the tensor: this node lives only as long as a graph uses it
+            for _, hook in leaf._leaf_hooks:
                 g2 = hook(leaf._wrap(g))
                 if g2 is not None:
                     g, owned = g2._data, False
