@@ -210,3 +210,19 @@ def test_draw_graph_draws_a_custom_op_like_a_builtin_one():
     x = minigrad.tensor([0.5, 1.0], requires_grad=True)
     source = draw_graph((Legendre3.apply(x) * 2).sum(), params={"x": x}).source
     assert "Legendre3Backward" in source and "MulBackward0" in source and "SumBackward0" in source
+
+
+def test_graphs_and_leaves_are_freed_without_the_cyclic_garbage_collector():
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+        y = Legendre3.apply(x * 3).sum()
+        y.backward()
+        leaf, node = weakref.ref(x), weakref.ref(y.grad_fn)
+        del x, y
+        assert leaf() is None and node() is None  # freed by reference counting alone: no cycles
+    finally:
+        gc.enable()
