@@ -45,6 +45,7 @@ class MemoryReport:
     state_bytes: int | None = None  # predicted
     state_full_size_bytes: int | None = None  # predicted, only the tensors as large as their parameter
     state_bytes_measured: int | None = None  # from the optimizer's real state, when it has any
+    state_bytes_allocated: int | None = None  # the buffers holding that state (flat buffers add alignment)
     backward_peak: int = 0  # besides parameters, gradients and state: see timeline.py
     workspace_bytes: int = 0  # scratch arrays the optimizer keeps for its updates (predicted)
     step_peak: int | None = None  # predicted peak of one training step (see docs/memory.md)
@@ -120,6 +121,8 @@ def _render(r: MemoryReport) -> str:
         if r.state_bytes_measured is not None:
             same = r.state_bytes_measured == r.state_bytes
             note += ", measured: " + ("the same" if same else f"{format_bytes(r.state_bytes_measured)} (differs)")
+            if r.state_bytes_allocated != r.state_bytes_measured:
+                note += f", in buffers of {format_bytes(r.state_bytes_allocated)}"
         items.append((f"Optimizer state ({r.optimizer})", format_bytes(r.state_bytes), note))
     items.append(("Activations kept for backward", format_bytes(r.activation_bytes), f"batch of {r.batch_size}"))
     if r.loss_activation_bytes:

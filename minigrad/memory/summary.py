@@ -120,6 +120,7 @@ def summary(model: Any, input_size: Sequence[int] | Sequence[Sequence[int]], opt
         measured = opt_state.measure_state(optimizer)
         if measured:
             report.state_bytes_measured = opt_state.total(measured)
+            report.state_bytes_allocated = opt_state.allocated_state_bytes(optimizer)
         report.workspace_bytes, made_per_step = opt_state.workspace_bytes(optimizer)
     _predict_peaks(report, record, optimizer, params, made_per_step if optimizer is not None else 0)
     return report
@@ -141,12 +142,20 @@ def _predict_peaks(report: MemoryReport, record: _Record, optimizer: Any, params
         return
     persistent = p + g + (report.state_bytes or 0) + report.workspace_bytes
     report.step_peak = persistent + max(record.backward_peak, held + made_per_step)
-    if not _flattened(params):
-        # The first step: gradients appear during backward; step() then moves parameters and
-        # gradients into the optimizer's flat buffers (old and new copies exist together for a
-        # moment), then the state made earlier (Adagrad's), then makes the rest of the state
-        # and its scratch arrays.
-        state_now = report.state_bytes_measured or 0
+
+    # Before the optimizer's first step part of that does not exist yet.
+    state_now = report.state_bytes_measured or 0  # Adagrad makes its state up front
+    work_now = opt_state.measured_workspace_bytes(optimizer)
+    if _flattened(params):
+        # The gradients' storage exists already (laid out with the parameters); the state and
+        # the scratch arrays come in step().
+        if state_now < (report.state_bytes or 0) or work_now < report.workspace_bytes:
+            report.first_step_peak = max(p + g + state_now + work_now + record.backward_peak,
+                                         persistent + held + made_per_step)
+    else:
+        # Gradients appear during backward; step() then moves parameters and gradients into the
+        # optimizer's flat buffers (old and new copies exist together for a moment), then the
+        # state made earlier, then makes the rest of the state and its scratch arrays.
         report.first_step_peak = max(p + state_now + record.first_backward_peak,
                                      2 * (p + g) + state_now + held,
                                      p + g + 2 * state_now + held,
