@@ -7,6 +7,10 @@
    Gradients arriving at the same node from several paths are summed first,
    so ``b = a + a`` gives ``a.grad == 2``.
 3. After a node has run, its saved arrays are released unless ``retain_graph``.
+
+A leaf's ``AccumulateGrad`` node only adds into ``leaf.grad``, and addition does not
+care about order, so a gradient for a leaf is added as soon as it arrives; only leaves
+with hooks wait for their total, since torch calls a leaf's hooks once, with the sum.
 """
 
 from __future__ import annotations
@@ -16,10 +20,16 @@ from typing import Any
 from .function import AccumulateGrad, Node
 
 
+def _waits_for_total(node: Node) -> bool:
+    return type(node) is not AccumulateGrad or bool(node.variable._leaf_hooks)
+
+
 def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
     """Backpropagate ``grads`` (arrays) from the tensors ``roots`` to every leaf."""
-    pending: dict[Node, list] = {}  # node -> gradient per output, summed as they arrive
-    owned: dict[Node, list] = {}  # False where that array may be shared with another gradient
+    # Gradients that have arrived for each node, one slot per output, with a flag per slot:
+    # True when the array is ours (fresh), so later arrivals may be added into it in place.
+    pending: dict[Node, list] = {}
+    owned: dict[Node, list] = {}
     start = []
     for t, g in zip(roots, grads):
         node, k = t._edge()
@@ -32,8 +42,7 @@ def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
     stack = list(start)
     while stack:
         for edge in stack.pop().next_edges:
-            if edge is not None:
-                nxt = edge[0]
+            if edge is not None and _waits_for_total(nxt := edge[0]):
                 if nxt in dependencies:
                     dependencies[nxt] += 1
                 else:
@@ -63,30 +72,25 @@ def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
             in_grads = (None,) * len(node.next_edges)
         if not retain_graph:
             node.release()
-        given = [id(g) for g in grads]
+        passed_in = grads[0] if len(grads) == 1 else grads
         for edge, g in zip(node.next_edges, in_grads):
             if edge is None:
                 continue
             nxt, k = edge
-            buf = pending.get(nxt)
-            if buf is None:
-                buf = pending[nxt] = [None] * nxt.n_outputs
-                fl = owned[nxt] = [False] * nxt.n_outputs
-            else:
-                fl = owned[nxt]
+            # An array is ours to add into later only if it is fresh: not a view, and not one of
+            # the incoming gradients passed through (built-in ops never return one fresh array
+            # for two inputs; a user Function's gradients arrive as views).
+            is_owned = g is not None and g.base is None and (
+                g is not passed_in if passed_in is not grads else not any(g is h for h in grads))
+            if not _waits_for_total(nxt):
+                if g is not None:
+                    nxt.accumulate(g, is_owned)
+                continue
             if g is not None:
-                # An array is ours to add into later only if it is fresh: not a view, not the
-                # incoming gradient passed through, not handed to another input as well.
-                is_owned = g.base is None and id(g) not in given
-                given.append(id(g))
-                if buf[k] is None:
-                    buf[k] = g
-                    fl[k] = is_owned
-                elif fl[k]:
-                    buf[k] += g
-                else:
-                    buf[k] = buf[k] + g
-                    fl[k] = True
+                _add(pending, owned, nxt, k, g, is_owned)
+            elif nxt not in pending:
+                pending[nxt] = [None] * nxt.n_outputs
+                owned[nxt] = [False] * nxt.n_outputs
             left = dependencies[nxt] - 1
             dependencies[nxt] = left
             if left == 0:
@@ -94,6 +98,7 @@ def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
 
 
 def _add(pending: dict, owned: dict, node: Node, k: int, g: Any, is_owned: bool) -> None:
+    """Sum ``g`` into the gradient waiting for output ``k`` of ``node``."""
     buf = pending.get(node)
     if buf is None:
         buf = pending[node] = [None] * node.n_outputs
