@@ -329,11 +329,13 @@ class GroupBuffers:
         self.state_rows = [(p, bucket.tracked, i, tuple((key, bucket.pieces[key][i]) for key in specs))
                            for bucket in self.buckets for i, p in enumerate(bucket.params)] if specs else []
 
-    def check(self, state: Any) -> list | None:
+    def check(self, state: Any, state_known: bool = False) -> list | None:
         """Entries whose gradient must be copied into its slot, or None if the buffers are out of date.
 
         Out of date: the group's parameters with a gradient are not the ones laid out, a
         parameter's array was replaced, or its state was replaced or created elsewhere.
+        ``state_known``: ``state`` maps every parameter to the same dict as when the buffers
+        last saw it, so the dicts need no lookup (their entries are still checked).
         """
         loose = []
         params = self.group["params"]
@@ -363,8 +365,8 @@ class GroupBuffers:
                 return None
         try:
             for p, tracked, i, pieces in self.state_rows:
-                st = state.get(p)
                 expected = tracked[i]
+                st = expected if state_known and expected is not None else state.get(p)
                 if st is not expected:
                     if expected is not None or st:
                         return None  # replaced, or created by someone else

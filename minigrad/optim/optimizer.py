@@ -207,7 +207,9 @@ class Optimizer:
         self.param_groups.append(param_group)
         # Lay the parameters out now: a view of a parameter taken from here on (p.detach())
         # keeps sharing its memory, and the first backward already fills the gradient slots.
-        self._lay_out(param_group, [p for p in params if p.requires_grad])
+        # (Not for a subclass that brings its own step(): it would not use the buffers.)
+        if type(self).step is Optimizer.step:
+            self._lay_out(param_group, [p for p in params if p.requires_grad])
 
     # -- gradients ----------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -230,15 +232,38 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         # Every group is checked before any is updated, so an error leaves everything as it was.
-        prepared = [self._prepare(group) for group in self.param_groups]
+        state_known = self._state_as_seen()
+        prepared = [self._prepare(group, state_known) for group in self.param_groups]
         # The update rules work on raw arrays: nothing is recorded for autograd (torch's no_grad).
         # Like torch, an update that produces inf or nan does so silently.
+        started = False
         with numpy.errstate(all="ignore"):
             for group, (buffers, specs) in zip(self.param_groups, prepared):
-                self._step_group(group, buffers, specs)
+                started |= self._step_group(group, buffers, specs)
+        if started or not state_known:
+            self._see_state()
         return loss
 
-    def _prepare(self, group: dict) -> tuple[GroupBuffers, dict]:
+    def _see_state(self) -> None:
+        """Remember which dict ``self.state`` holds for each parameter (checked by ``_state_as_seen``)."""
+        state = self.state
+        keys = list(state)
+        self._state_seen = (state, keys, list(map(id, keys)), list(map(id, state.values())))
+
+    def _state_as_seen(self) -> bool:
+        """Whether ``self.state`` still maps the same parameters to the same dicts as when last seen.
+
+        Comparing ids (of objects kept alive, so never reused) with ``map`` runs in C: cheaper
+        than looking every parameter up, since a tensor's hash is a Python method.
+        """
+        seen = getattr(self, "_state_seen", None)
+        if seen is None or seen[0] is not self.state:
+            return False
+        state, keys, key_ids, value_ids = seen
+        return len(state) == len(keys) and list(map(id, state)) == key_ids and \
+            list(map(id, state.values())) == value_ids
+
+    def _prepare(self, group: dict, state_known: bool = False) -> tuple[GroupBuffers, dict]:
         """The group's flat buffers, brought up to date, and its state specs.
 
         Raises RuntimeError, before anything changed, if a gradient or a state entry can't be used.
@@ -247,7 +272,7 @@ class Optimizer:
         buffers = self._buffers.get(id(group))
         loose = None
         if buffers is not None and buffers.group is group and buffers.keys == tuple(specs):
-            loose = buffers.check(self.state)
+            loose = buffers.check(self.state, state_known)
         if loose:
             self._check_grads(group, [entry.param for entry in loose])
             if all(entry.slot.is_free() for entry in loose):
@@ -301,12 +326,15 @@ class Optimizer:
                     if key in st:
                         check_state_entry(spec, key, st[key], p._data, self._where(group, p))
 
-    def _step_group(self, group: dict, buffers: GroupBuffers, specs: dict) -> None:
+    def _step_group(self, group: dict, buffers: GroupBuffers, specs: dict) -> bool:
+        """Update one group; returns whether some parameter got its state now."""
+        started = False
         for bucket in buffers.buckets:
             n = len(bucket.params)
             fresh = [i for i in range(n) if bucket.tracked[i] is None] if bucket.fresh else []
             for i in fresh:
                 bucket.start_state(i, self.state, specs)
+                started = True
             if not buffers.has_duplicates and len(fresh) in (0, n) and bucket.scalars_agree():
                 coefficients = self._coefficients(group, bucket.scalars, bool(fresh))
                 self._apply(group, bucket, 0, bucket.size, coefficients)
@@ -320,6 +348,7 @@ class Optimizer:
                     first.discard(i)
                     start = bucket.offsets[i]
                     self._apply(group, bucket, start, start + entry.view.size, coefficients)
+        return started
 
     def _apply(self, group: dict, bucket: Bucket, start: int, stop: int, coefficients: Any) -> None:
         """Run the update rule over elements ``[start, stop)`` of a bucket's flat arrays.
@@ -334,6 +363,10 @@ class Optimizer:
                                                                                                  *self._scratch))
         chunk = work.chunk or max(stop - start, 1)
         flat = bucket.flat
+        if start == 0 and stop == bucket.size <= chunk:  # the whole bucket at once: no slicing
+            state = {key: flat[key] for key in bucket.tensor_keys + bucket.bit_keys}
+            self._update(group, bucket.data, bucket.grad, state, coefficients, work.scratch(stop))
+            return
         for lo in range(start, stop, chunk):
             hi = min(lo + chunk, stop)
             state = {key: flat[key][lo:hi] for key in bucket.tensor_keys}
@@ -409,8 +442,9 @@ class Optimizer:
         self._buffers = {}
         self.state = new_state
         self.param_groups = new_groups
-        for group in new_groups:
-            self._lay_out(group, [p for p in group["params"] if p.requires_grad])
+        if type(self).step is Optimizer.step:
+            for group in new_groups:
+                self._lay_out(group, [p for p in group["params"] if p.requires_grad])
 
     def _load_param_state(self, param: Tensor, value: Any, group: dict, index: Any) -> dict:
         """Check one parameter's saved state against the parameter and return a converted copy."""
