@@ -131,26 +131,34 @@ def full_like(t: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = No
     return _make(_backend.xp_of_device(dev).full(t._data.shape, fill_value, dtype=dt), requires_grad)
 
 
+def _draw(device: Any, method: str, shape: tuple, dtype: numpy.dtype) -> Any:
+    """Random floats drawn directly in float32 or float64 (no float64 temporary for a float32 tensor)."""
+    draw = getattr(_backend.rng(device), method)
+    if dtype in (numpy.float32, numpy.float64):
+        return draw(shape, dtype=dtype)
+    return draw(shape).astype(dtype)
+
+
 def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     dev = _backend.as_device(device)
     dt = _float_dtype(dtype)
-    return _make(_backend.rng(dev).random(_shape(size)).astype(dt, copy=False), requires_grad)
+    return _make(_draw(dev, "random", _shape(size), dt), requires_grad)
 
 
 def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     dev = _backend.as_device(device)
     dt = _float_dtype(dtype)
-    return _make(_backend.rng(dev).standard_normal(_shape(size)).astype(dt, copy=False), requires_grad)
+    return _make(_draw(dev, "standard_normal", _shape(size), dt), requires_grad)
 
 
 def randn_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     dt, dev = _like(t, dtype, device)
-    return _make(_backend.rng(dev).standard_normal(t._data.shape).astype(dt, copy=False), requires_grad)
+    return _make(_draw(dev, "standard_normal", t._data.shape, dt), requires_grad)
 
 
 def rand_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     dt, dev = _like(t, dtype, device)
-    return _make(_backend.rng(dev).random(t._data.shape).astype(dt, copy=False), requires_grad)
+    return _make(_draw(dev, "random", t._data.shape, dt), requires_grad)
 
 
 def randint(low: int, high: Any = None, size: Any = None, *, dtype: Any = None, device: Any = None) -> Tensor:

@@ -95,6 +95,9 @@ def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
             dependencies[nxt] = left
             if left == 0:
                 ready.append(nxt)
+        # Let go of this node's gradients now, not when the next node's replace them: a weight
+        # gradient already copied into its optimizer slot would otherwise stay alive meanwhile.
+        grads = in_grads = passed_in = g = None
 
 
 def _add(pending: dict, owned: dict, node: Node, k: int, g: Any, is_owned: bool) -> None:
