@@ -56,6 +56,49 @@ STEP = StateSpec("scalar", 0.0)  # the step counter every optimizer but SGD keep
 ZEROS = StateSpec("tensor", 0.0)  # a full-size state tensor that starts at zero
 
 
+class ParamState(dict):
+    """A parameter's optimizer state: a dict that counts the changes made to it.
+
+    ``ParamState.changes`` counts changes to any of them. When it has not moved since the
+    last step (and ``optimizer.state`` maps each parameter to the same dict), a step does
+    not need to look at every entry again to find out whether one was replaced.
+    """
+
+    changes = 0
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        ParamState.changes += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        ParamState.changes += 1
+        super().__delitem__(key)
+
+    def __ior__(self, other: Any) -> ParamState:
+        ParamState.changes += 1
+        return super().__ior__(other)
+
+    def clear(self) -> None:
+        ParamState.changes += 1
+        super().clear()
+
+    def pop(self, *args: Any) -> Any:
+        ParamState.changes += 1
+        return super().pop(*args)
+
+    def popitem(self) -> Any:
+        ParamState.changes += 1
+        return super().popitem()
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        ParamState.changes += 1
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        ParamState.changes += 1
+        super().update(*args, **kwargs)
+
+
 class GradSlot:
     """A parameter's place in its optimizer's flat gradient buffer."""
 
@@ -100,10 +143,6 @@ def state_shape(spec: StateSpec, param: Any) -> tuple:
     return param.shape
 
 
-def describe_device(array: Any) -> str:
-    return str(device_of(array))
-
-
 def check_state_entry(spec: StateSpec, key: str, value: Any, param: Any, where: str) -> None:
     """Raise RuntimeError if a state entry can't belong to ``param`` (wrong shape or device)."""
     array = value._data if isinstance(value, Tensor) else value
@@ -118,8 +157,8 @@ def check_state_entry(spec: StateSpec, key: str, value: Any, param: Any, where: 
         raise RuntimeError(f"optimizer state '{key}' of {where} has shape {list(getattr(array, 'shape', ()))}, "
                            f"expected {list(expected)}")
     if type(array) is not type(param):
-        raise RuntimeError(f"optimizer state '{key}' of {where} is on {describe_device(array)} but the parameter "
-                           f"is on {describe_device(param)}")
+        raise RuntimeError(f"optimizer state '{key}' of {where} is on {device_of(array)} but the parameter "
+                           f"is on {device_of(param)}")
 
 
 class Bucket:
@@ -208,11 +247,12 @@ class Bucket:
 
         ``specs`` are the group's current ones: Rprop's first step size is the lr of that moment.
         """
-        st = state[self.params[i]]
+        st = ParamState()
         for key, spec in specs.items():
             piece = self.pieces[key][i]
             piece[...] = spec.init
             st[key] = Tensor._wrap(piece)
+        state[self.params[i]] = st
         self.tracked[i] = st
         self.fresh -= 1
 
@@ -293,7 +333,7 @@ class Workspace:
 
 
 class Entry(NamedTuple):
-    """A parameter with a gradient, as the group lists it: where it lives in the buffers."""
+    """A laid-out parameter, as the group lists it: where it lives in the buffers."""
 
     param: Any
     view: Any
@@ -312,7 +352,6 @@ class GroupBuffers:
 
     def __init__(self, group: dict, specs: dict, state: Any, members: list) -> None:
         self.group = group
-        self.specs = specs
         unique = list(dict.fromkeys(members))
         self.has_duplicates = len(unique) != len(members)
         by_kind: dict = {}
@@ -328,14 +367,18 @@ class GroupBuffers:
         # For each parameter: where its state dict is tracked, and the array behind each entry.
         self.state_rows = [(p, bucket.tracked, i, tuple((key, bucket.pieces[key][i]) for key in specs))
                            for bucket in self.buckets for i, p in enumerate(bucket.params)] if specs else []
+        # Whether every state dict counts its changes (a dict the user put there does not).
+        self.observed = all(isinstance(st, ParamState) for bucket in self.buckets for st in bucket.tracked
+                            if st is not None)
 
-    def check(self, state: Any, state_known: bool = False) -> list | None:
+    def check(self, state: Any, state_known: bool = False, entries_known: bool = False) -> list | None:
         """Entries whose gradient must be copied into its slot, or None if the buffers are out of date.
 
         Out of date: the group's parameters with a gradient are not the ones laid out, a
         parameter's array was replaced, or its state was replaced or created elsewhere.
-        ``state_known``: ``state`` maps every parameter to the same dict as when the buffers
-        last saw it, so the dicts need no lookup (their entries are still checked).
+        ``state_known``: ``state`` maps every parameter to the same dict as at the last step,
+        so the dicts need no lookup. ``entries_known``: moreover no ``ParamState`` changed
+        since, so their entries need no check either.
         """
         loose = []
         params = self.group["params"]
@@ -363,6 +406,12 @@ class GroupBuffers:
                     loose.append(entry)
             if next(entries, None) is not None:
                 return None
+        if entries_known and self.observed:
+            if any(bucket.fresh for bucket in self.buckets):  # has someone else created their state?
+                for p, tracked, i, _ in self.state_rows:
+                    if tracked[i] is None and state.get(p):
+                        return None
+            return loose
         try:
             for p, tracked, i, pieces in self.state_rows:
                 expected = tracked[i]

@@ -6,7 +6,18 @@ from typing import Any
 
 from .._backend import xp_of
 from ..tensor import Tensor
-from .optimizer import STEP, Optimizer, Scratch, StateSpec, advance, check_lr, decayed_grad, group_lr, scalar_state
+from .optimizer import (
+    STEP,
+    Optimizer,
+    ParamState,
+    Scratch,
+    StateSpec,
+    advance,
+    check_lr,
+    decayed_grad,
+    group_lr,
+    scalar_state,
+)
 
 __all__ = ["Adagrad"]
 
@@ -57,8 +68,8 @@ class Adagrad(Optimizer):
                 raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
         for group in self.param_groups:
             for p in group["params"]:
-                self.state[p] = {"step": scalar_state(0.0),
-                                 "sum": Tensor._wrap(xp_of(p._data).full_like(p._data, initial_accumulator_value))}
+                self.state[p] = ParamState(step=scalar_state(0.0), sum=Tensor._wrap(
+                    xp_of(p._data).full_like(p._data, initial_accumulator_value)))
             self._lay_out(group, [p for p in group["params"] if p.requires_grad])  # with the new state
 
     def _state_specs(self, group: dict) -> dict[str, StateSpec]:

@@ -35,9 +35,20 @@ from .._backend import xp_of
 from .._dtype import float64, get_default_dtype
 from .._grad_mode import enable_grad
 from ..tensor import Tensor
-from ._flat import STEP, ZEROS, Bucket, GroupBuffers, Scratch, StateSpec, Workspace, check_state_entry, state_shape
+from ._flat import (
+    STEP,
+    ZEROS,
+    Bucket,
+    GroupBuffers,
+    ParamState,
+    Scratch,
+    StateSpec,
+    Workspace,
+    check_state_entry,
+    state_shape,
+)
 
-__all__ = ["Optimizer", "STEP", "Scratch", "StateSpec", "ZEROS"]
+__all__ = ["Optimizer", "ParamState", "STEP", "Scratch", "StateSpec", "ZEROS"]
 
 
 def scalar_dtype() -> numpy.dtype:
@@ -233,14 +244,15 @@ class Optimizer:
                 loss = closure()
         # Every group is checked before any is updated, so an error leaves everything as it was.
         state_known = self._state_as_seen()
-        prepared = [self._prepare(group, state_known) for group in self.param_groups]
+        entries_known = state_known and self._state_seen[4] == ParamState.changes
+        prepared = [self._prepare(group, state_known, entries_known) for group in self.param_groups]
         # The update rules work on raw arrays: nothing is recorded for autograd (torch's no_grad).
         # Like torch, an update that produces inf or nan does so silently.
         started = False
         with numpy.errstate(all="ignore"):
             for group, (buffers, specs) in zip(self.param_groups, prepared):
                 started |= self._step_group(group, buffers, specs)
-        if started or not state_known:
+        if started or not entries_known:
             self._see_state()
         return loss
 
@@ -248,7 +260,7 @@ class Optimizer:
         """Remember which dict ``self.state`` holds for each parameter (checked by ``_state_as_seen``)."""
         state = self.state
         keys = list(state)
-        self._state_seen = (state, keys, list(map(id, keys)), list(map(id, state.values())))
+        self._state_seen = (state, keys, list(map(id, keys)), list(map(id, state.values())), ParamState.changes)
 
     def _state_as_seen(self) -> bool:
         """Whether ``self.state`` still maps the same parameters to the same dicts as when last seen.
@@ -259,11 +271,12 @@ class Optimizer:
         seen = getattr(self, "_state_seen", None)
         if seen is None or seen[0] is not self.state:
             return False
-        state, keys, key_ids, value_ids = seen
+        state, keys, key_ids, value_ids, _ = seen
         return len(state) == len(keys) and list(map(id, state)) == key_ids and \
             list(map(id, state.values())) == value_ids
 
-    def _prepare(self, group: dict, state_known: bool = False) -> tuple[GroupBuffers, dict]:
+    def _prepare(self, group: dict, state_known: bool = False,
+                 entries_known: bool = False) -> tuple[GroupBuffers, dict]:
         """The group's flat buffers, brought up to date, and its state specs.
 
         Raises RuntimeError, before anything changed, if a gradient or a state entry can't be used.
@@ -272,7 +285,7 @@ class Optimizer:
         buffers = self._buffers.get(id(group))
         loose = None
         if buffers is not None and buffers.group is group and buffers.keys == tuple(specs):
-            loose = buffers.check(self.state, state_known)
+            loose = buffers.check(self.state, state_known, entries_known)
         if loose:
             self._check_grads(group, [entry.param for entry in loose])
             if all(entry.slot.is_free() for entry in loose):
@@ -457,7 +470,7 @@ class Optimizer:
                 raise ValueError(f"loaded state dict has no '{missing[0]}' for parameter {index}, which its group's "
                                  f"settings need (it has {list(value)})")
         data = param._data
-        out = {}
+        out = ParamState()
         for key, v in value.items():
             spec = specs.get(key)
             if spec is None:
