@@ -231,6 +231,9 @@ def test_user_replaces_or_resets_state_like_torch():
     def between(lib, k, tensors, opt):
         if k == 2:
             opt.state[tensors[0]]["exp_avg"] = lib.zeros(3, 4, dtype=lib.float64)
+        if k == 3:
+            opt.state[tensors[2]].update(exp_avg_sq=lib.ones(2, dtype=lib.float64))
+            opt.state[tensors[1]]["step"].fill_(10.0)  # in place: seen by the next step
         if k == 4:
             opt.state[tensors[1]] = {}
         if k == 6:
