@@ -214,15 +214,29 @@ def float64_default():
     real_torch.set_default_dtype(old_torch)
 
 
+# RMSprop at the tutorial's lr=1e-3 ends in a limit cycle on the x**3 coefficient after about 550
+# steps: its gradient flips sign each step and any difference in the last bit (BLAS summation order
+# differs between torch and NumPy) grows by orders of magnitude within 20 steps. Both libraries still
+# reach the same loss to within 1e-3 at step 2000 (checked below); the exact comparison stops before the cycle.
+STEPS_BEFORE_CHAOS = {polynomial_optim: 500, dynamic_net: 500}
+
+
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.__name__)
 def test_tutorial_program_matches_torch(program, float64_default):
     init = [float(v) for v in np.random.default_rng(7).standard_normal(5) * 0.5]
-    steps = 500 if program is dynamic_net else STEPS
+    steps = STEPS_BEFORE_CHAOS.get(program, STEPS)
     loss_mg, coeffs_mg = program(minigrad, init, steps)
     loss_torch, coeffs_torch = program(real_torch, init, steps)
     assert math.isfinite(loss_torch)
     np.testing.assert_allclose(loss_mg, loss_torch, rtol=1e-7)
     np.testing.assert_allclose(coeffs_mg, coeffs_torch, rtol=1e-7, atol=1e-12)
+
+
+def test_rmsprop_program_ends_at_the_same_loss_after_its_limit_cycle(float64_default):
+    init = [float(v) for v in np.random.default_rng(7).standard_normal(5) * 0.5]
+    loss_mg, _ = polynomial_optim(minigrad, init, STEPS)
+    loss_torch, _ = polynomial_optim(real_torch, init, STEPS)
+    np.testing.assert_allclose(loss_mg, loss_torch, rtol=1e-3)
 
 
 def test_tutorial_training_lowers_the_loss(float64_default):
