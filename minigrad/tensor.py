@@ -245,8 +245,9 @@ class Tensor:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return builtins.int(self.item())
 
-    def __hash__(self) -> int:
-        return id(self)
+    # Identity hashing (== compares elementwise, as in torch); object's own is C code, so dicts
+    # keyed by tensors (optimizer state) stay fast.
+    __hash__ = object.__hash__
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> numpy.ndarray:
         a = _backend.to_host(self._data)
