@@ -25,9 +25,7 @@ class Tensor:
     requires_grad: bool = False
     grad_fn: Node | None = None
     _output_nr = 0  # which output of grad_fn this tensor is
-    # A weak reference to a leaf's AccumulateGrad node: the graphs that use the leaf keep the node
-    # alive, and the leaf does not keep its node (no reference cycle between the two).
-    _accumulator: weakref.ref | None = None
+    _accumulator: AccumulateGrad | None = None  # a leaf's AccumulateGrad node, made on first use
     _leaf_hooks: list | None = None  # a leaf's gradient hooks: (0, fn) pairs
     _retains_grad = False
 
@@ -56,11 +54,9 @@ class Tensor:
         """Where a gradient for this tensor goes: its grad_fn, or the AccumulateGrad of a leaf."""
         if self.grad_fn is not None:
             return (self.grad_fn, self._output_nr)
-        node = self._accumulator() if self._accumulator is not None else None
-        if node is None:
-            node = AccumulateGrad(self)
-            self._accumulator = weakref.ref(node)
-        return (node, 0)
+        if self._accumulator is None:
+            self._accumulator = AccumulateGrad(self)
+        return (self._accumulator, 0)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if not self.is_leaf:

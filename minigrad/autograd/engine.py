@@ -21,7 +21,10 @@ from .function import AccumulateGrad, Node
 
 
 def _waits_for_total(node: Node) -> bool:
-    return type(node) is not AccumulateGrad or bool(node.variable._leaf_hooks)
+    if type(node) is not AccumulateGrad:
+        return True
+    leaf = node.variable
+    return leaf is not None and bool(leaf._leaf_hooks)
 
 
 def run_backward(roots: list, grads: list, retain_graph: bool) -> None:

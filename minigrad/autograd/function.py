@@ -17,6 +17,7 @@ gets and returns minigrad tensors, as in torch.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from .._grad_mode import is_grad_enabled, no_grad
@@ -142,13 +143,21 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable: Any) -> None:
         super().__init__(None)
-        self.variable = variable
+        # The leaf holds its node; the node refers back weakly, so the two form no reference cycle.
+        self._variable = weakref.ref(variable)
+
+    @property
+    def variable(self) -> Any:
+        """The leaf tensor (None once it has been freed: its gradient can't be read any more)."""
+        return self._variable()
 
     def name(self) -> str:
         return "AccumulateGrad"
 
     def accumulate(self, g: Any, owned: bool) -> None:
-        leaf = self.variable
+        leaf = self._variable()
+        if leaf is None:
+            return
         if leaf._leaf_hooks:  # kept on the tensor: this node lives only as long as a graph uses it
             for _, hook in leaf._leaf_hooks:
                 g2 = hook(leaf._wrap(g))
