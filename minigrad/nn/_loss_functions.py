@@ -165,7 +165,7 @@ class CrossEntropy(Op):
         ctx.save_for_backward(exp, target)
         ctx.reduction = reduction
         if reduction == "mean":
-            return loss.mean()
+            return loss.sum() / loss.shape[0]  # NumPy's mean() costs several microseconds more on a batch
         return loss.sum() if reduction == "sum" else loss
 
     @staticmethod
