@@ -96,30 +96,32 @@ class Node:
         else:
             with no_grad():
                 result = fn.backward(self, *(Tensor._wrap(g) for g in grads))
-        if not isinstance(result, tuple):
+        if type(result) is not tuple:
             result = (result,)
-        if fn.raw and len(result) < len(self.next_edges):
-            # built-in ops take their options (axes, shapes...) as trailing non-tensor arguments
-            result += (None,) * (len(self.next_edges) - len(result))
-        if len(result) != len(self.next_edges):
-            raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
-                               f"(expected {len(self.next_edges)}, got {len(result)})")
+        n = len(self.input_meta)
+        if len(result) != n:
+            if fn.raw and len(result) < n:
+                # built-in ops take their options (axes, shapes...) as trailing non-tensor arguments
+                result += (None,) * (n - len(result))
+            else:
+                raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
+                                   f"(expected {n}, got {len(result)})")
         out = []
-        for i, (g, edge) in enumerate(zip(result, self.next_edges)):
-            if g is None or edge is None:
+        for g, meta in zip(result, self.input_meta):
+            if g is None or meta is None:  # meta is None for inputs that need no gradient
                 out.append(None)
                 continue
             if not fn.raw:
                 # A user's backward may return an array it also keeps (a saved tensor, even an input's
                 # data): hand it on as a view, so that the engine never adds into it in place.
                 g = (g._data if hasattr(g, "_data") else g).view()
-            shape, dtype = self.input_meta[i]
+            shape, dtype = meta
             if g.shape != shape:
-                g = _sum_to_shape(g, shape, self, i)
+                g = _sum_to_shape(g, shape, self, len(out))
             if g.dtype is not dtype and g.dtype != dtype:
                 g = g.astype(dtype)
             out.append(g)
-        return tuple(out)
+        return out
 
 
 def _sum_to_shape(g: Any, shape: tuple, node: Node, index: int) -> Any:
@@ -163,19 +165,21 @@ class AccumulateGrad(Node):
                 g2 = hook(leaf._wrap(g))
                 if g2 is not None:
                     g, owned = g2._data, False
-        if g.dtype != leaf._data.dtype:
-            g, owned = g.astype(leaf._data.dtype), True
-        if leaf.grad is None:
+        data = leaf._data
+        if g.dtype is not data.dtype and g.dtype != data.dtype:
+            g, owned = g.astype(data.dtype), True
+        grad = leaf.grad
+        if grad is None:
             # An optimizer that keeps its parameters' gradients in one flat array gives each
             # parameter a slot there (minigrad/optim/_flat.py): the first gradient goes into it.
-            slot = getattr(leaf, "_grad_slot", None)
+            slot = leaf._grad_slot
             array = slot.take(g) if slot is not None else None
             if array is None:
                 # A borrowed array may also be another tensor's gradient: keep our own copy.
                 array = g if owned else g.copy()
-            leaf.grad = leaf._wrap(array)
+            leaf.grad = Tensor._wrap(array)
         else:
-            leaf.grad._data += g
+            grad._data += g
 
 
 class Function:
