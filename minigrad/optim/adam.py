@@ -6,7 +6,18 @@ from typing import Any
 
 from .._backend import xp_of
 from ..tensor import Tensor
-from .optimizer import STEP, ZEROS, Optimizer, Scratch, StateSpec, advance, check_lr, decayed_grad, group_lr, lerp_
+from .optimizer import (
+    STEP,
+    ZEROS,
+    Optimizer,
+    Scratch,
+    StateSpec,
+    adam_family_grad,
+    advance,
+    check_lr,
+    group_lr,
+    update_moments_,
+)
 
 __all__ = ["Adam"]
 
@@ -89,21 +100,9 @@ class Adam(Optimizer):
         xp = xp_of(param)
         a, b = tmp.floats
         step_size, bias_correction2_sqrt = coefficients
-        beta1, beta2 = group["betas"]
-        weight_decay = group["weight_decay"]
-        if group["decoupled_weight_decay"]:
-            if weight_decay != 0:
-                param *= 1 - group_lr(group) * weight_decay
-            g = xp.negative(grad, out=a) if group["maximize"] else grad
-        else:
-            g = decayed_grad(grad, param, group["maximize"], weight_decay, out=a)
-
+        g = adam_family_grad(group, param, grad, out=a)
+        update_moments_(state, g, group["betas"], tmp=b)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        lerp_(exp_avg, g, 1 - beta1, tmp=b)
-        exp_avg_sq *= beta2
-        square = xp.multiply(g, 1 - beta2, out=b)
-        square *= g
-        exp_avg_sq += square
         if group["amsgrad"]:
             max_exp_avg_sq = state["max_exp_avg_sq"]
             xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)

@@ -115,6 +115,27 @@ def lerp_(start: Any, end: Any, weight: float, tmp: Any) -> None:
         xp_of(start).subtract(end, diff, out=start)
 
 
+def adam_family_grad(group: dict, param: Any, grad: Any, out: Any) -> Any:
+    """Adam's and NAdam's gradient: decoupled decay shrinks ``param`` itself, L2 decay adds ``λ·p``."""
+    weight_decay = group["weight_decay"]
+    if not group["decoupled_weight_decay"]:
+        return decayed_grad(grad, param, group["maximize"], weight_decay, out=out)
+    if weight_decay != 0:
+        param *= 1 - group_lr(group) * weight_decay
+    return xp_of(grad).negative(grad, out=out) if group["maximize"] else grad
+
+
+def update_moments_(state: dict, g: Any, betas: tuple, tmp: Any) -> None:
+    """``m = lerp(m, g, 1-β1)`` and ``v = β2·v + (1-β2)·g²``, in place (Adam, AdamW, NAdam)."""
+    beta1, beta2 = betas
+    exp_avg_sq = state["exp_avg_sq"]
+    lerp_(state["exp_avg"], g, 1 - beta1, tmp=tmp)
+    exp_avg_sq *= beta2
+    square = xp_of(g).multiply(g, 1 - beta2, out=tmp)
+    square *= g
+    exp_avg_sq += square
+
+
 class Optimizer:
     """Base class of all optimizers (``torch.optim.Optimizer``)."""
 
