@@ -10,21 +10,8 @@ from typing import Any
 from .module import Module, _addindent
 
 
-class Sequential(Module):
-    """Calls its modules in order, each on the output of the one before.
-
-    ``Sequential(Linear(5, 8), Tanh())`` names the modules "0", "1", ...;
-    ``Sequential(OrderedDict(fc=Linear(5, 8)))`` keeps the given names.
-    """
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__()
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for name, module in args[0].items():
-                self.add_module(name, module)
-        else:
-            for i, module in enumerate(args):
-                self.add_module(str(i), module)
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: modules kept in order, reached by position."""
 
     def _key(self, idx: int) -> str:
         """The name of the module at position ``idx`` (negative counts from the end)."""
@@ -33,12 +20,6 @@ class Sequential(Module):
         if not -size <= idx < size:
             raise IndexError(f"index {idx} is out of range")
         return list(self._modules)[idx % size]
-
-    def __getitem__(self, idx: int | slice) -> Any:
-        if isinstance(idx, slice):
-            # The slice keeps the original names, as torch's ("1", "2" for model[1:]).
-            return self.__class__(OrderedDict(list(self._modules.items())[idx]))
-        return self._modules[self._key(idx)]
 
     def __setitem__(self, idx: int, module: Module) -> None:
         setattr(self, self._key(idx), module)
@@ -55,6 +36,29 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
+
+
+class Sequential(_ModuleSequence):
+    """Calls its modules in order, each on the output of the one before.
+
+    ``Sequential(Linear(5, 8), Tanh())`` names the modules "0", "1", ...;
+    ``Sequential(OrderedDict(fc=Linear(5, 8)))`` keeps the given names.
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for name, module in args[0].items():
+                self.add_module(name, module)
+        else:
+            for i, module in enumerate(args):
+                self.add_module(str(i), module)
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        if isinstance(idx, slice):
+            # The slice keeps the original names, as torch's ("1", "2" for model[1:]).
+            return self.__class__(OrderedDict(list(self._modules.items())[idx]))
+        return self._modules[self._key(idx)]
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
@@ -89,7 +93,7 @@ class Sequential(Module):
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A Python list of modules whose parameters the parent module sees (a plain list would hide them)."""
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
@@ -97,32 +101,10 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
-    def _key(self, idx: int) -> str:
-        size = len(self)
-        idx = operator.index(idx)
-        if not -size <= idx < size:
-            raise IndexError(f"index {idx} is out of range")
-        return str(idx % size)
-
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
             return self.__class__(list(self._modules.values())[idx])
         return self._modules[self._key(idx)]
-
-    def __setitem__(self, idx: int, module: Module) -> None:
-        setattr(self, self._key(idx), module)
-
-    def __delitem__(self, idx: int | slice) -> None:
-        keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._key(idx)]
-        for key in keys:
-            delattr(self, key)
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
