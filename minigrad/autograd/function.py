@@ -20,7 +20,8 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from .._grad_mode import is_grad_enabled, no_grad
+from .._grad_mode import _enabled as _grad_enabled
+from .._grad_mode import no_grad
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -31,6 +32,7 @@ FREED_MESSAGE = (
 
 
 Tensor: Any = None  # set by minigrad/tensor.py (the two modules refer to each other)
+_new_object = object.__new__
 
 
 class Node:
@@ -202,12 +204,14 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        ctx = Node(cls)
+        ctx = _new_object(Node)
+        ctx.fn = cls
         raw = cls.raw
         fargs = []
         edges = []  # per input: where its gradient goes next, or None
         meta = []  # per input: (shape, dtype), to reduce and cast its gradient
         array_type = None
+        wants_grad = False
         for a in args:
             if isinstance(a, Tensor):
                 arr = a._data
@@ -220,13 +224,14 @@ class Function:
                     fn = a.grad_fn
                     edges.append((fn, a._output_nr) if fn is not None else a._edge())
                     meta.append((arr.shape, arr.dtype))
+                    wants_grad = True
                     continue
             else:
                 fargs.append(a)
             edges.append(None)
             meta.append(None)
         ctx.needs_input_grad = tuple([e is not None for e in edges])
-        record = meta.count(None) != len(meta) and is_grad_enabled()
+        record = wants_grad and _grad_enabled.get()
         if raw:
             out = cls.forward(ctx, *fargs, **kwargs)
         else:
