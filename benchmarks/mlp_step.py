@@ -177,17 +177,12 @@ def report(rows: list, device: str) -> str:
              "|---|---|---|---|---|---|---|"]
     for size, optimizer, r in rows:
         ref = r.get(base)
-
-        def ms(name):
-            return f"{r[name] * 1e3:.3f}" if name in r else "-"
-
-        def ratio(name):
-            return f"{r[name] / ref:.2f}" if name in r and ref else "-"
-
+        ms = {name: f"{r[name] * 1e3:.3f}" if name in r else "-" for name in ("numpy", "torch", "minigrad")}
+        ratio = {name: f"{r[name] / ref:.2f}" if name in r and ref else "-" for name in ("torch", "minigrad")}
         widths, batch = SIZES[size]
-        label = f"{size} ({'-'.join(map(str, widths)) if len(widths) < 6 else f'{len(widths) - 1} layers'}, batch {batch})"
-        lines.append(f"| {label} | {optimizer} | {ms('numpy')} | {ms('torch')} | {ms('minigrad')} | "
-                     f"{ratio('torch')} | {ratio('minigrad')} |")
+        shape = "-".join(map(str, widths)) if len(widths) < 6 else f"{len(widths) - 1} layers"
+        lines.append(f"| {size} ({shape}, batch {batch}) | {optimizer} | {ms['numpy']} | {ms['torch']} | "
+                     f"{ms['minigrad']} | {ratio['torch']} | {ratio['minigrad']} |")
     return "\n".join(lines)
 
 
