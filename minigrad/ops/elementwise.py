@@ -407,6 +407,13 @@ def minimum(a: Tensor, b: Tensor) -> Tensor:
 
 
 def where(condition: Tensor, input: Any, other: Any) -> Tensor:
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        # torch.where(mask, 1.0, 0.0): two Python scalars give a tensor of their common type
+        # (the default float dtype for floats, int64 for ints), on the condition's device.
+        from .._factories import tensor
+
+        both_int = all(isinstance(v, int) for v in (input, other))
+        input = tensor(input if both_int else float(input), device=condition.device)
     input, other = promote(input, other)
     return Where.apply(condition, input, other)
 

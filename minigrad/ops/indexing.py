@@ -47,6 +47,12 @@ class GetItem(Op):
 
 def getitem(a: Tensor, index: Any) -> Tensor:
     index = unwrap_index(index)
+    if _is_basic(index):
+        # A trailing Ellipsis makes NumPy return a 0-dim view instead of a scalar copy, so that
+        # x[0, 0] shares x's memory as in torch (x[0, 0].fill_(1.) writes into x).
+        parts = index if isinstance(index, tuple) else (index,)
+        if Ellipsis not in parts:
+            index = (*parts, Ellipsis)
     try:
         if not a.requires_grad:
             return Tensor._wrap(a._data[index])

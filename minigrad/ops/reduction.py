@@ -166,9 +166,13 @@ def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return Tensor._wrap(a._data.argmin(axis=axis, keepdims=keepdim))
 
 
-def var(a: Tensor, dim: Any = None, keepdim: bool = False, *, correction: int = 1, unbiased: Any = None) -> Tensor:
-    if unbiased is not None:
-        correction = 1 if unbiased else 0
+def var(a: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
+    # torch's positional order is (dim, unbiased, keepdim): x.var(0, False) is the biased variance
+    # along dim 0, and x.var(False) (a bool alone) the biased variance of all elements.
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
     axes = _axes(dim, a._data.ndim)
     n = a._data.size if axes is None else 1
     if axes is not None:
@@ -178,5 +182,5 @@ def var(a: Tensor, dim: Any = None, keepdim: bool = False, *, correction: int = 
     return sum(centred * centred, dim, keepdim) / (n - correction)
 
 
-def std(a: Tensor, dim: Any = None, keepdim: bool = False, *, correction: int = 1, unbiased: Any = None) -> Tensor:
-    return var(a, dim, keepdim, correction=correction, unbiased=unbiased).sqrt()
+def std(a: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
+    return var(a, dim, unbiased, keepdim, correction=correction).sqrt()
