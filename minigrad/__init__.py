@@ -44,3 +44,11 @@ def allclose(input: Tensor, other: Tensor, rtol: _builtins.float = 1e-05,
 
 def equal(input: Tensor, other: Tensor) -> _builtins.bool:
     return input.equal(other)
+
+
+def all(input: Tensor, dim: _builtins.int | None = None, keepdim: _builtins.bool = False) -> Tensor:
+    return input.all(dim, keepdim)
+
+
+def any(input: Tensor, dim: _builtins.int | None = None, keepdim: _builtins.bool = False) -> Tensor:
+    return input.any(dim, keepdim)

@@ -434,11 +434,11 @@ class Tensor:
     def allclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
         return builtins.bool(self._xp.allclose(self._data, other._data, rtol=rtol, atol=atol))
 
-    def all(self) -> Tensor:
-        return Tensor._wrap(self._data.all())
+    def all(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
+        return Tensor._wrap(self._data.all(axis=dim, keepdims=keepdim))
 
-    def any(self) -> Tensor:
-        return Tensor._wrap(self._data.any())
+    def any(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
+        return Tensor._wrap(self._data.any(axis=dim, keepdims=keepdim))
 
 
 _new = object.__new__
