@@ -16,6 +16,7 @@ import numpy
 from . import _backend, _dtype
 from ._grad_mode import is_grad_enabled
 from .autograd import function as _function
+from .autograd.engine import run_backward
 from .autograd.function import AccumulateGrad, Node
 
 
@@ -113,8 +114,6 @@ class Tensor:
 
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
-        from .autograd.engine import run_backward
-
         if create_graph:
             raise NotImplementedError("minigrad does not build graphs of the backward pass (create_graph=True)")
         if not self.requires_grad:
@@ -122,7 +121,8 @@ class Tensor:
         if gradient is None:
             if self._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = self._xp.ones_like(self._data)
+            g = self._data.copy()  # a copy and a fill: cheaper than ones_like
+            g.fill(1)
         else:
             g = gradient._data if isinstance(gradient, Tensor) else self._xp.asarray(gradient)
             if g.shape != self._data.shape:
