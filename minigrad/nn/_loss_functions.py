@@ -188,16 +188,16 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    class_dim = 0 if input.dim() == 1 else 1
-    probabilities = target.shape == input.shape
+    x, t = input._data, target._data  # the arrays: their shapes and dtypes are cheaper to read
+    class_dim = 0 if x.ndim == 1 else 1
+    probabilities = t.shape == x.shape
     if probabilities and not target.is_floating_point():
         raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
                            f"{_type_name(target)}")
-    if (not probabilities and input.dim() == 2 and weight is None and label_smoothing == 0.0
-            and target.dtype.name == "int64" and target.dim() == 1 and target.shape[0] == input.shape[0]):
+    if (not probabilities and x.ndim == 2 and weight is None and label_smoothing == 0.0
+            and t.dtype == numpy.int64 and t.ndim == 1 and t.shape[0] == x.shape[0]):
         # Targets to ignore or out of range take the general path, which handles and reports them.
-        t = target._data
-        if t.size and ignore_index < 0 <= t.min() and t.max() < input.shape[1]:
+        if t.size and ignore_index < 0 <= t.min() and t.max() < x.shape[1]:
             return CrossEntropy.apply(input, target, reduction)
     logp = log_softmax(input, class_dim)
     if probabilities:
