@@ -40,12 +40,9 @@ class Addmm(Op):
     def backward(ctx, g):
         weight, x = ctx.saved_tensors
         gx = g @ weight if weight is not None else None
-        gw = None
-        if x is not None:
-            gw = g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
-        gb = None
-        if ctx.needs_input_grad[2]:
-            gb = g.reshape(-1, g.shape[-1]).sum(axis=0)
+        rows = g.reshape(-1, g.shape[-1])  # any batch dims folded into the rows
+        gw = rows.T @ x.reshape(-1, x.shape[-1]) if x is not None else None
+        gb = rows.sum(axis=0) if ctx.needs_input_grad[2] else None
         return gx, gw, gb
 
 
