@@ -174,8 +174,10 @@ class CrossEntropy(Op):
         grad = probs.copy()
         grad[xp_of(probs).arange(probs.shape[0]), target] -= 1
         if ctx.reduction == "none":
-            return grad * g[:, None]
-        return grad * (g / probs.shape[0] if ctx.reduction == "mean" else g)
+            grad *= g[:, None]
+        else:
+            grad *= g / probs.shape[0] if ctx.reduction == "mean" else g
+        return grad
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
