@@ -23,7 +23,7 @@ from .function import AccumulateGrad, Node
 def _waits_for_total(node: Node) -> bool:
     if type(node) is not AccumulateGrad:
         return True
-    leaf = node.variable
+    leaf = node._variable()
     return leaf is not None and bool(leaf._leaf_hooks)
 
 
@@ -85,7 +85,7 @@ def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
             # for two inputs; a user Function's gradients arrive as views).
             is_owned = g is not None and g.base is None and (
                 g is not passed_in if passed_in is not grads else not any(g is h for h in grads))
-            if type(nxt) is AccumulateGrad and not _waits_for_total(nxt):
+            if nxt not in dependencies:  # a leaf's AccumulateGrad that does not wait (counted above)
                 if g is not None:
                     nxt.accumulate(g, is_owned)
                 continue
