@@ -201,7 +201,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if (not probabilities and x.ndim == 2 and weight is None and label_smoothing == 0.0
             and t.dtype == numpy.int64 and t.ndim == 1 and t.shape[0] == x.shape[0]):
         # Targets to ignore or out of range take the general path, which handles and reports them.
-        if t.size and ignore_index < 0 <= t.min() and t.max() < x.shape[1]:
+        # One max checks both bounds: read as unsigned integers, negative targets are huge.
+        if t.size and ignore_index < 0 and t.view(numpy.uint64).max() < x.shape[1]:
             return CrossEntropy.apply(input, target, reduction)
     logp = log_softmax(input, class_dim)
     if probabilities:
