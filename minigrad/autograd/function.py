@@ -210,8 +210,8 @@ class Function:
         fargs = []
         edges = []  # per input: where its gradient goes next, or None
         meta = []  # per input: (shape, dtype), to reduce and cast its gradient
+        needs = []  # per input: whether it needs a gradient
         array_type = None
-        wants_grad = False
         for a in args:
             if isinstance(a, Tensor):
                 arr = a._data
@@ -224,14 +224,15 @@ class Function:
                     fn = a.grad_fn
                     edges.append((fn, a._output_nr) if fn is not None else a._edge())
                     meta.append((arr.shape, arr.dtype))
-                    wants_grad = True
+                    needs.append(True)
                     continue
             else:
                 fargs.append(a)
             edges.append(None)
             meta.append(None)
-        ctx.needs_input_grad = tuple([e is not None for e in edges])
-        record = wants_grad and _grad_enabled.get()
+            needs.append(False)
+        ctx.needs_input_grad = needs = tuple(needs)
+        record = True in needs and _grad_enabled.get()
         if raw:
             out = cls.forward(ctx, *fargs, **kwargs)
         else:
