@@ -40,7 +40,8 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+        weight = self._buffers["weight"]  # read directly: attribute access would go through __getattr__
+        return F.nll_loss(input, target, weight=weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
 class CrossEntropyLoss(_WeightedLoss):
@@ -51,13 +52,15 @@ class CrossEntropyLoss(_WeightedLoss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
+        weight = self._buffers["weight"]  # read directly: attribute access would go through __getattr__
+        return F.cross_entropy(input, target, weight=weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
 class BCELoss(_WeightedLoss):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+        weight = self._buffers["weight"]  # read directly: attribute access would go through __getattr__
+        return F.binary_cross_entropy(input, target, weight=weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -68,5 +71,6 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy_with_logits(input, target, self.weight, pos_weight=self.pos_weight,
+        buffers = self._buffers  # read directly: attribute access would go through __getattr__
+        return F.binary_cross_entropy_with_logits(input, target, buffers["weight"], pos_weight=buffers["pos_weight"],
                                                   reduction=self.reduction)
