@@ -117,7 +117,7 @@ def library_step(lib, layers: list, optimizer: str, lr: float, device: str):
 
 
 def measure(steps: dict, args: dict, repeats: int, inner: int, sync: dict) -> dict:
-    """Median seconds per step for each implementation, run interleaved."""
+    """Seconds per step of each implementation in each round; the rounds run them back to back."""
     for name, fn in steps.items():  # warm-up: allocations, optimizer state, BLAS initialisation
         for _ in range(3):
             fn(*args[name])
@@ -131,7 +131,7 @@ def measure(steps: dict, args: dict, repeats: int, inner: int, sync: dict) -> di
                 fn(*a)
             sync[name]()
             times[name].append((time.perf_counter() - t0) / inner)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return times
 
 
 def run(sizes: list, optimizers: list, device: str, repeats: int) -> list:
@@ -175,10 +175,13 @@ def report(rows: list, device: str) -> str:
     base = "numpy" if device == "cpu" else "torch"
     lines = [f"| MLP | optimizer | numpy (ms) | torch (ms) | minigrad (ms) | torch / {base} | minigrad / {base} |",
              "|---|---|---|---|---|---|---|"]
-    for size, optimizer, r in rows:
-        ref = r.get(base)
-        ms = {name: f"{r[name] * 1e3:.3f}" if name in r else "-" for name in ("numpy", "torch", "minigrad")}
-        ratio = {name: f"{r[name] / ref:.2f}" if name in r and ref else "-" for name in ("torch", "minigrad")}
+    for size, optimizer, times in rows:
+        ms = {name: f"{statistics.median(times[name]) * 1e3:.3f}" if name in times else "-"
+              for name in ("numpy", "torch", "minigrad")}
+        # The ratio of each round (its contenders ran seconds apart), then the median over rounds:
+        # slow drifts in the machine's speed cancel within a round.
+        ratio = {name: f"{statistics.median(t / b for t, b in zip(times[name], times[base])):.2f}"
+                 if name in times and base in times else "-" for name in ("torch", "minigrad")}
         widths, batch = SIZES[size]
         shape = "-".join(map(str, widths)) if len(widths) < 6 else f"{len(widths) - 1} layers"
         lines.append(f"| {size} ({shape}, batch {batch}) | {optimizer} | {ms['numpy']} | {ms['torch']} | "
@@ -196,7 +199,7 @@ def main() -> None:
     sizes = args.sizes or (list(SIZES) if args.device == "cpu" else ["large"])
     rows = run(sizes, args.optimizers, args.device, args.repeats)
     print(f"{date.today()} on {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"NumPy {np.__version__}, device {args.device}; median of {args.repeats} interleaved runs, float32")
+          f"NumPy {np.__version__}, device {args.device}; median of {args.repeats} interleaved rounds, float32")
     print(report(rows, args.device))
 
 
