@@ -49,6 +49,7 @@ class NumpyMLP:
     def __init__(self, layers: list, optimizer: str, lr: float) -> None:
         self.params = [a.copy() for pair in layers for a in pair]
         self.optimizer, self.lr, self.t = optimizer, lr, 0
+        self.loss = None
         self.state = [[np.zeros_like(p), np.zeros_like(p)] for p in self.params]
 
     def step(self, x: np.ndarray, y: np.ndarray) -> None:
@@ -64,9 +65,13 @@ class NumpyMLP:
         logits = acts[-1]
         z = logits - logits.max(axis=1, keepdims=True)
         e = np.exp(z)
-        probs = e / e.sum(axis=1, keepdims=True)
+        total = e.sum(axis=1, keepdims=True)
+        rows = np.arange(len(y))
+        # The loss value itself, as every step of the two libraries computes it.
+        self.loss = (np.log(total[:, 0]) - z[rows, y]).mean()
+        probs = e / total
         g = probs
-        g[np.arange(len(y)), y] -= 1
+        g[rows, y] -= 1
         g /= len(y)
         grads = [None] * len(p)
         for i in reversed(range(n_layers)):
