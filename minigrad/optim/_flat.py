@@ -363,6 +363,10 @@ class GroupBuffers:
             for i, p in enumerate(bucket.params):
                 where[id(p)] = Entry(p, bucket.views[i], bucket.slots[i], bucket, i)
         self.entries = [where[id(p)] for p in members]
+        # What check() compares at every step, unpacked once: each step then touches as few
+        # Python objects as possible (after an update over large arrays they are out of cache).
+        # The slot, not its array: a slot is free only while nothing else refers to its array.
+        self.expected = [(e.param, e.view, e.slot) for e in self.entries]
         self.keys = tuple(specs)  # the layout depends on the state names, not on their starting values
         # For each parameter: where its state dict is tracked, and the array behind each entry.
         self.state_rows = [(p, bucket.tracked, i, tuple((key, bucket.pieces[key][i]) for key in specs))
@@ -383,9 +387,8 @@ class GroupBuffers:
         loose = []
         params = self.group["params"]
         if len(params) == len(self.entries):  # every parameter had a gradient: compare side by side
-            for p, entry in zip(params, self.entries):
+            for p, (param, view, slot), entry in zip(params, self.expected, self.entries):
                 grad = p.grad
-                param, view, slot, _, _ = entry
                 if grad is None or p is not param or p._data is not view:
                     return None
                 if grad._data is not slot.array:
