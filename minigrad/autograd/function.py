@@ -88,7 +88,7 @@ class Node:
             self.freed = True
 
     # -- used by the engine ----------------------------------------------------------------
-    def apply_backward(self, grads: list) -> tuple:
+    def apply_backward(self, grads: list) -> list:
         """Gradients w.r.t. each input, reduced to that input's shape and dtype."""
         if self.freed:
             raise RuntimeError(FREED_MESSAGE)
