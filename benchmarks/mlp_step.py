@@ -6,7 +6,7 @@ hits them alike, and the table reports medians and ratios to the NumPy baseline.
 
     python benchmarks/mlp_step.py                      # CPU, all sizes
     python benchmarks/mlp_step.py --sizes tiny deep    # a subset
-    python benchmarks/mlp_step.py --device cuda        # minigrad on CuPy vs torch CUDA (large MLP)
+    python benchmarks/mlp_step.py --device cuda        # the same on a GPU: hand-written CuPy, torch CUDA
 
 Small sizes run with one BLAS thread (Python overhead is what they measure, and threads
 only add noise there); the large size uses the machine's BLAS threads for all three.
@@ -44,31 +44,35 @@ def make_data(widths: list, batch: int, rng: np.random.Generator) -> tuple:
 
 
 class NumpyMLP:
-    """The baseline: explicit matmuls for forward and backward, in-place optimizer updates."""
+    """The baseline: explicit matmuls for forward and backward, in-place optimizer updates.
 
-    def __init__(self, layers: list, optimizer: str, lr: float) -> None:
-        self.params = [a.copy() for pair in layers for a in pair]
+    ``xp`` is NumPy, or CuPy for the same baseline written by hand on a GPU.
+    """
+
+    def __init__(self, layers: list, optimizer: str, lr: float, xp=np) -> None:
+        self.xp = xp
+        self.params = [xp.asarray(a).copy() for pair in layers for a in pair]
         self.optimizer, self.lr, self.t = optimizer, lr, 0
         self.loss = None
-        self.state = [[np.zeros_like(p), np.zeros_like(p)] for p in self.params]
+        self.state = [[xp.zeros_like(p), xp.zeros_like(p)] for p in self.params]
 
     def step(self, x: np.ndarray, y: np.ndarray) -> None:
-        p = self.params
+        xp, p = self.xp, self.params
         n_layers = len(p) // 2
         acts = [x]
         h = x
         for i in range(n_layers):
             h = h @ p[2 * i].T + p[2 * i + 1]
             if i < n_layers - 1:
-                np.maximum(h, 0, out=h)
+                xp.maximum(h, 0, out=h)
             acts.append(h)
         logits = acts[-1]
         z = logits - logits.max(axis=1, keepdims=True)
-        e = np.exp(z)
+        e = xp.exp(z)
         total = e.sum(axis=1, keepdims=True)
-        rows = np.arange(len(y))
+        rows = xp.arange(len(y))
         # The loss value itself, as every step of the two libraries computes it.
-        self.loss = (np.log(total[:, 0]) - z[rows, y]).mean()
+        self.loss = (xp.log(total[:, 0]) - z[rows, y]).mean()
         probs = e / total
         g = probs
         g[rows, y] -= 1
@@ -91,7 +95,7 @@ class NumpyMLP:
                 m += 0.1 * grad
                 v *= 0.999
                 v += 0.001 * grad * grad
-                denom = np.sqrt(v / (1 - 0.999**self.t)) + 1e-8
+                denom = xp.sqrt(v / (1 - 0.999**self.t)) + 1e-8
                 param -= (self.lr / (1 - 0.9**self.t)) * m / denom
 
 
@@ -171,6 +175,11 @@ def run(sizes: list, optimizers: list, device: str, repeats: int) -> list:
                     steps["minigrad"] = library_step(minigrad, layers, optimizer, lr, "cpu")
                     args["minigrad"], sync["minigrad"] = (minigrad.tensor(x), minigrad.tensor(y)), lambda: None
                 else:
+                    import cupy
+
+                    base = NumpyMLP(layers, optimizer, lr, xp=cupy)
+                    steps["numpy"], args["numpy"] = base.step, (cupy.asarray(x), cupy.asarray(y))
+                    sync["numpy"] = cupy.cuda.Device().synchronize
                     steps["minigrad"] = library_step(minigrad, layers, optimizer, lr, "cuda")
                     args["minigrad"] = (minigrad.tensor(x, device="cuda"), minigrad.tensor(y, device="cuda"))
                     sync["minigrad"] = minigrad.cuda.synchronize
@@ -185,8 +194,9 @@ def run(sizes: list, optimizers: list, device: str, repeats: int) -> list:
 
 
 def report(rows: list, device: str) -> str:
-    base = "numpy" if device == "cpu" else "torch"
-    lines = [f"| MLP | optimizer | numpy (ms) | torch (ms) | minigrad (ms) | torch / {base} | minigrad / {base} |",
+    base = "numpy"  # the hand-written baseline: NumPy on the CPU, the same code on CuPy on a GPU
+    hand = "numpy" if device == "cpu" else "cupy"
+    lines = [f"| MLP | optimizer | {hand} (ms) | torch (ms) | minigrad (ms) | torch / {hand} | minigrad / {hand} |",
              "|---|---|---|---|---|---|---|"]
     for size, optimizer, times in rows:
         ms = {name: f"{statistics.median(times[name]) * 1e3:.3f}" if name in times else "-"
@@ -209,9 +219,15 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
-    sizes = args.sizes or (list(SIZES) if args.device == "cpu" else ["large"])
+    sizes = args.sizes or list(SIZES)
     rows = run(sizes, args.optimizers, args.device, args.repeats)
-    print(f"{date.today()} on {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+    machine = platform.processor() or platform.machine()
+    if args.device == "cuda":
+        import cupy
+
+        gpu = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+        machine += f" with {gpu}, CuPy {cupy.__version__}"
+    print(f"{date.today()} on {machine}, Python {platform.python_version()}, "
           f"NumPy {np.__version__}, device {args.device}; median of {args.repeats} interleaved rounds "
           "(each the best of 3 blocks), float32")
     print(report(rows, args.device))
