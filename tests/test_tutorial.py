@@ -2,7 +2,8 @@
 
 Each program below is the tutorial's code with three changes only: it receives the library
 as ``torch`` (so the same text runs on both), it works in float64, and its random start
-values are passed in so both libraries start from the same point. Both runs must end at
+values are passed in so both libraries start from the same point (the RMSprop program can also
+record its loss curve). Both runs must end at
 the same loss and coefficients to rtol 1e-7.
 """
 
@@ -115,7 +116,7 @@ def polynomial_nn(torch, init, steps=STEPS):
                          linear_layer.weight[:, 1].item(), linear_layer.weight[:, 2].item()]
 
 
-def polynomial_optim(torch, init, steps=STEPS):
+def polynomial_optim(torch, init, steps=STEPS, history=None):
     x = torch.linspace(-math.pi, math.pi, 2000)
     y = torch.sin(x)
     p = torch.tensor([1, 2, 3])
@@ -131,6 +132,8 @@ def polynomial_optim(torch, init, steps=STEPS):
     for t in range(steps):
         y_pred = model(xx)
         loss = loss_fn(y_pred, y)
+        if history is not None:  # not in the tutorial: the loss curve, for the limit-cycle test
+            history.append(loss.item())
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -216,8 +219,12 @@ def float64_default():
 
 # RMSprop at the tutorial's lr=1e-3 ends in a limit cycle on the x**3 coefficient after about 550
 # steps: its gradient flips sign each step and any difference in the last bit (BLAS summation order
-# differs between torch and NumPy) grows by orders of magnitude within 20 steps. Both libraries still
-# reach the same loss to within 1e-3 at step 2000 (checked below); the exact comparison stops before the cycle.
+# differs between torch and NumPy, and between machines) grows by orders of magnitude within 20 steps.
+# The loss at one late step then depends on those bits (a start moved by 1e-15 changes the loss at
+# step 2000 by 0.3%, and another machine's torch ended 0.6% away from this one's), but the cycle
+# itself does not: over the last 500 steps, the mean loss of minigrad and torch differ by 1e-4 and
+# their minima by 4e-4. The exact comparison stops before the cycle; the cycle is compared through
+# those two statistics.
 STEPS_BEFORE_CHAOS = {polynomial_optim: 500}
 
 
@@ -232,11 +239,15 @@ def test_tutorial_program_matches_torch(program, float64_default):
     np.testing.assert_allclose(coeffs_mg, coeffs_torch, rtol=1e-7, atol=1e-12)
 
 
-def test_rmsprop_program_ends_at_the_same_loss_after_its_limit_cycle(float64_default):
+def test_rmsprop_program_ends_in_the_same_limit_cycle(float64_default):
     init = [float(v) for v in np.random.default_rng(7).standard_normal(5) * 0.5]
-    loss_mg, _ = polynomial_optim(minigrad, init, STEPS)
-    loss_torch, _ = polynomial_optim(real_torch, init, STEPS)
-    np.testing.assert_allclose(loss_mg, loss_torch, rtol=1e-3)
+    mg, ref = [], []
+    polynomial_optim(minigrad, init, STEPS, history=mg)
+    polynomial_optim(real_torch, init, STEPS, history=ref)
+    mg, ref = np.array(mg[-500:]), np.array(ref[-500:])
+    assert ref.max() > 1.2 * ref.min()  # the cycle is there: the loss keeps swinging
+    np.testing.assert_allclose(mg.mean(), ref.mean(), rtol=1e-3)
+    np.testing.assert_allclose(mg.min(), ref.min(), rtol=2e-3)
 
 
 def test_tutorial_training_lowers_the_loss(float64_default):
