@@ -42,6 +42,11 @@ GRAD_KIND: dict[str, tuple] = {
 }
 
 
+# Inputs whose gradient the op's backward writes straight into the parameter's slot in its
+# optimizer's flat buffer (Node.grad_destination) when that is where it goes: no new memory.
+WRITES_INTO_SLOT: dict[str, tuple] = {"Addmm": (1, 2)}
+
+
 @dataclass
 class _Grad:
     """A gradient array in flight; several pending slots may share one (pass-through)."""
@@ -126,7 +131,8 @@ def backward_peak(root: Tensor, params: list[Tensor], held: list[Any], slots: bo
     activations and the scratch space of each node's backward.
 
     ``slots``: the parameters' gradients already have their storage (an optimizer's
-    flat buffer, counted by the caller), and each new gradient is copied into it.
+    flat buffer, counted by the caller), and each new gradient is copied into it, or
+    written there by the op itself (``WRITES_INTO_SLOT``).
     Otherwise each parameter's first gradient array becomes its ``.grad`` and is
     counted here, from the moment it is made.
     """
@@ -146,7 +152,7 @@ def backward_peak(root: Tensor, params: list[Tensor], held: list[Any], slots: bo
     begin = peak = live_saved + in_flight
     ready = [start]
     lingering: list = []
-    graded: set = set()  # without slots: the parameters whose .grad exists by now
+    graded: set = set()  # the parameters whose .grad exists by now
     kept = 0
     while ready:
         node = ready.pop()
@@ -164,10 +170,15 @@ def backward_peak(root: Tensor, params: list[Tensor], held: list[Any], slots: bo
             continue
         g_out = next((g for g in buf if g is not None), None)
         kinds = GRAD_KIND.get(node.fn.__name__, ())
+        in_place = WRITES_INTO_SLOT.get(node.fn.__name__, ()) if slots else ()
         produced: list = []
         new_bytes = 0
         for i, edge in enumerate(node.next_edges):
             if edge is None or g_out is None:
+                produced.append(None)
+                continue
+            if i in in_place and type(edge[0]) is AccumulateGrad and edge[0] not in graded:
+                graded.add(edge[0])  # its first gradient goes into the slot; a second one is new memory
                 produced.append(None)
                 continue
             kind = kinds[i] if i < len(kinds) else "new"
@@ -193,10 +204,10 @@ def backward_peak(root: Tensor, params: list[Tensor], held: list[Any], slots: bo
             if edge is None:
                 continue
             nxt, k = edge
-            slots = pending.setdefault(nxt, [None] * max(nxt.n_outputs, k + 1))
-            if g is not None and slots[k] is None:
+            waiting = pending.setdefault(nxt, [None] * max(nxt.n_outputs, k + 1))
+            if g is not None and waiting[k] is None:
                 g.users += 1
-                slots[k] = g
+                waiting[k] = g
             # (a gradient arriving where one already waits is added into it, then freed below)
             dependencies[nxt] -= 1
             if dependencies[nxt] == 0:

@@ -209,7 +209,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * ~(out <= 0)  # torch's threshold_backward: a NaN output passes the gradient
+        return g * (out != 0)  # out is > 0, 0 or NaN: torch's threshold_backward passes NaN's gradient
 
 
 class Clamp(Op):

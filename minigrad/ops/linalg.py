@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _dtype
+from .._backend import xp_of
 from ..tensor import Tensor
 from ._base import Op, promote
 
@@ -40,10 +41,22 @@ class Addmm(Op):
     def backward(ctx, g):
         weight, x = ctx.saved_tensors
         gx = g @ weight if weight is not None else None
-        rows = g.reshape(-1, g.shape[-1])  # any batch dims folded into the rows
-        gw = rows.T @ x.reshape(-1, x.shape[-1]) if x is not None else None
-        gb = rows.sum(axis=0) if ctx.needs_input_grad[2] else None
+        if g.ndim != 2:  # any batch dims folded into the rows
+            g = g.reshape(-1, g.shape[-1])
+            x = x.reshape(-1, x.shape[-1]) if x is not None else None
+        # A parameter's gradient is computed straight into its optimizer's flat buffer when it can be.
+        gw = gb = None
+        if x is not None:
+            out = _destination(ctx, 1, g)
+            gw = g.T @ x if out is None else xp_of(g).matmul(g.T, x, out=out)
+        if ctx.needs_input_grad[2]:
+            gb = g.sum(axis=0, out=_destination(ctx, 2, g))
         return gx, gw, gb
+
+
+def _destination(ctx: Any, i: int, g: Any) -> Any:
+    out = ctx.grad_destination(i)
+    return out if out is not None and out.dtype == g.dtype else None
 
 
 def matmul(a: Any, b: Any) -> Tensor:

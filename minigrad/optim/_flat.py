@@ -116,8 +116,23 @@ class GradSlot:
         # References: this slot's attribute and getrefcount's own argument.
         return sys.getrefcount(self.array) <= 2
 
+    def destination(self, param: Any) -> Any:
+        """The slot's array, for a backward that writes the next gradient of ``param`` straight into it.
+
+        None if the slot no longer matches the parameter (moved to another device or dtype after the
+        optimizer was made) or someone still holds its last gradient.
+        """
+        if not self.is_free():  # first: a local name for the array would count as a reference
+            return None
+        array = self.array
+        if type(array) is not type(param) or array.shape != param.shape or array.dtype != param.dtype:
+            return None
+        return array
+
     def take(self, grad: Any) -> Any:
         """Copy a new gradient into the slot and return the slot's array, or None if it can't be used."""
+        if grad is self.array:  # written in place by the op (Node.grad_destination)
+            return grad
         if (type(grad) is not type(self.array) or grad.shape != self.array.shape
                 or grad.dtype != self.array.dtype or not self.is_free()):
             return None
