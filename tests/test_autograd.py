@@ -95,6 +95,20 @@ def test_tensor_used_twice_gets_summed_gradient():
     assert mg.tolist() == [8.0, -16.0, 4.0]  # d/da (2a)^2 = 8a
 
 
+@pytest.mark.parametrize("shape", [(), (3,)], ids=["0-dim", "vector"])
+def test_three_gradients_arriving_at_one_node_are_all_summed(shape):
+    # x * x + x: x's node gets the root gradient (borrowed) and then two fresh ones, added in place.
+    # For a 0-dim x NumPy gives scalars back from `+`, which must not lose the third gradient.
+    def run(m):
+        p = m.tensor(np.linspace(1.0, 3.0, 3), dtype=m.float64, requires_grad=True)
+        x = p[0] if shape == () else p * 1
+        ((x * x + x) * 1 + (1 - x) ** 2).sum().backward()
+        return p.grad
+
+    mg, th = both(run)
+    assert_close(mg, th)
+
+
 def test_diamond_graph():
     def run(m):
         x = m.tensor([0.3, -1.2], dtype=m.float64, requires_grad=True)

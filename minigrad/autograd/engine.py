@@ -20,103 +20,103 @@ from typing import Any
 from .function import AccumulateGrad, Node
 
 
-def _waits_for_total(node: Node) -> bool:
-    if type(node) is not AccumulateGrad:
-        return True
-    leaf = node._variable()
-    return leaf is not None and bool(leaf._leaf_hooks)
-
-
 def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
     """Backpropagate ``grads`` (arrays) from the tensors ``roots`` to every leaf."""
-    # Gradients that have arrived for each node, one slot per output, with a flag per slot:
-    # True when the array is ours (fresh), so later arrivals may be added into it in place.
+    # Gradients that have arrived for each node, one slot per output.
     pending: dict[Node, list] = {}
-    owned: dict[Node, list] = {}
+    # Arrays that someone else may still read: the caller's gradient, and gradients an op passed on
+    # unchanged (``a + b`` hands its gradient to both inputs). A second gradient arriving for the same
+    # slot is added into the first in place only if the first is fresh: not borrowed, not a view.
+    borrowed: set[int] = set()
     start = []
     for t, g in zip(roots, grads):
         node, k = t._edge()
-        _add(pending, owned, node, k, g, False)
+        borrowed.add(id(g))
+        buf = pending.setdefault(node, [None] * node.n_outputs)
+        _arrive(buf, k, g, borrowed)
         start.append(node)
     start = list(dict.fromkeys(start))
 
-    # How many edges point at each node: it may run only once all of them have delivered.
+    # How many edges point at each node: it may run only once all of them have delivered. A leaf
+    # takes its gradients as they arrive (addition does not care about order), unless it has hooks:
+    # torch calls a leaf's hooks once, with the total.
     dependencies: dict[Node, int] = {}
     stack = list(start)
     while stack:
         for edge in stack.pop().next_edges:
-            if edge is not None and _waits_for_total(nxt := edge[0]):
-                if nxt in dependencies:
-                    dependencies[nxt] += 1
-                else:
-                    dependencies[nxt] = 1
-                    stack.append(nxt)
+            if edge is None:
+                continue
+            nxt = edge[0]
+            if type(nxt) is AccumulateGrad and not nxt.waits_for_total():
+                continue
+            if nxt in dependencies:
+                dependencies[nxt] += 1
+            else:
+                dependencies[nxt] = 1
+                stack.append(nxt)
 
     ready = [n for n in start if n not in dependencies]
     while ready:
         node = ready.pop()
         grads = pending.pop(node)
-        flags = owned.pop(node)
         if type(node) is AccumulateGrad:
-            if grads[0] is not None:
-                node.accumulate(grads[0], flags[0])
+            g = grads[0]
+            if g is not None:
+                node.accumulate(g, g.base is None and id(g) not in borrowed)
             continue
         if node.n_outputs == 1:
             live = grads[0] is not None
+            incoming = grads[0]
         else:
             live = any(g is not None for g in grads)
             if live:
                 grads = _materialize(node, grads)
+            incoming = None
         if live:
             if node.hooks:
                 grads = _run_hooks(node, grads)
+                incoming = grads[0] if node.n_outputs == 1 else None
             in_grads = node.apply_backward(grads)
         else:  # nothing flows through this node, but the nodes after it still wait for it
             in_grads = (None,) * len(node.next_edges)
         if not retain_graph:
             node.release()
-        passed_in = grads[0] if len(grads) == 1 else grads
         for edge, g in zip(node.next_edges, in_grads):
             if edge is None:
                 continue
             nxt, k = edge
-            # An array is ours to add into later only if it is fresh: not a view, and not one of
-            # the incoming gradients passed through (built-in ops never return one fresh array
-            # for two inputs; a user Function's gradients arrive as views).
-            is_owned = g is not None and g.base is None and (
-                g is not passed_in if passed_in is not grads else not any(g is h for h in grads))
-            if nxt not in dependencies:  # a leaf's AccumulateGrad that does not wait (counted above)
+            if g is not None and (g is incoming or (incoming is None and any(g is h for h in grads))):
+                borrowed.add(id(g))
+            if nxt not in dependencies:  # a leaf that takes its gradients as they arrive
                 if g is not None:
-                    nxt.accumulate(g, is_owned)
+                    nxt.accumulate(g, g.base is None and id(g) not in borrowed)
                 continue
+            buf = pending.get(nxt)
+            if buf is None:
+                buf = pending[nxt] = [None] * nxt.n_outputs
             if g is not None:
-                _add(pending, owned, nxt, k, g, is_owned)
-            elif nxt not in pending:
-                pending[nxt] = [None] * nxt.n_outputs
-                owned[nxt] = [False] * nxt.n_outputs
+                if buf[k] is None:
+                    buf[k] = g
+                else:
+                    _arrive(buf, k, g, borrowed)
             left = dependencies[nxt] - 1
             dependencies[nxt] = left
             if left == 0:
                 ready.append(nxt)
         # Let go of this node's gradients now, not when the next node's replace them: a weight
         # gradient already copied into its optimizer slot would otherwise stay alive meanwhile.
-        grads = in_grads = passed_in = g = None
+        grads = in_grads = incoming = g = None
 
 
-def _add(pending: dict, owned: dict, node: Node, k: int, g: Any, is_owned: bool) -> None:
-    """Sum ``g`` into the gradient waiting for output ``k`` of ``node``."""
-    buf = pending.get(node)
-    if buf is None:
-        buf = pending[node] = [None] * node.n_outputs
-        owned[node] = [False] * node.n_outputs
-    if buf[k] is None:
+def _arrive(buf: list, k: int, g: Any, borrowed: set) -> None:
+    """Sum ``g`` into the gradient waiting in slot ``k``."""
+    have = buf[k]
+    if have is None:
         buf[k] = g
-        owned[node][k] = is_owned
-    elif owned[node][k]:
-        buf[k] += g
+    elif have.base is None and id(have) not in borrowed:
+        buf[k] += g  # not `have += g`: for 0-dim values NumPy returns a new scalar, not the array
     else:
-        buf[k] = buf[k] + g
-        owned[node][k] = True
+        buf[k] = have + g  # a new array: ours
 
 
 def _materialize(node: Node, buf: list) -> list:

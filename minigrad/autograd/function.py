@@ -170,6 +170,11 @@ class AccumulateGrad(Node):
     def name(self) -> str:
         return "AccumulateGrad"
 
+    def waits_for_total(self) -> bool:
+        """True if the leaf's gradients must be summed before they arrive (its hooks see the total)."""
+        leaf = self._variable()
+        return leaf is not None and bool(leaf._leaf_hooks)
+
     def destination(self) -> Any:
         """The leaf's slot in its optimizer's flat buffer, if the next gradient will go there as it is."""
         leaf = self._variable()
