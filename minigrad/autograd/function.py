@@ -246,7 +246,11 @@ class Function:
                 fargs.append(arr if raw else a.detach())
                 if a.requires_grad:
                     fn = a.grad_fn
-                    edges.append((fn, a._output_nr) if fn is not None else a._edge())
+                    if fn is not None:
+                        edges.append((fn, a._output_nr))
+                    else:  # a leaf: its gradient goes to its AccumulateGrad node
+                        acc = a._accumulator
+                        edges.append((acc, 0) if acc is not None else a._edge())
                     meta.append((arr.shape, arr.dtype))
                     needs.append(True)
                     continue
@@ -258,14 +262,17 @@ class Function:
         ctx.needs_input_grad = needs = tuple(needs)
         record = True in needs and _grad_enabled.get()
         if raw:
-            out = cls.forward(ctx, *fargs, **kwargs)
+            out = cls.forward(ctx, *fargs, **kwargs) if kwargs else cls.forward(ctx, *fargs)
         else:
             with no_grad():
                 out = cls.forward(ctx, *fargs, **kwargs)
         if type(out) is not tuple:
-            arr = out._data if isinstance(out, Tensor) else out
-            t = Tensor._wrap(arr)
-            if record and arr.dtype.kind in "fc" and not ctx.non_differentiable:
+            if type(out) is array_type:
+                t = _new_object(Tensor)
+                t._data = out
+            else:  # a Tensor (from a user's Function), or a NumPy scalar from a reduction
+                t = Tensor._wrap(out._data if isinstance(out, Tensor) else out)
+            if record and t._data.dtype.kind in "fc" and not ctx.non_differentiable:
                 ctx.next_edges = tuple(edges)
                 ctx.input_meta = tuple(meta)
                 t.grad_fn = ctx
