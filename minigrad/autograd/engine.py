@@ -79,15 +79,17 @@ def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
             in_grads = node.apply_backward(grads)
         else:  # nothing flows through this node, but the nodes after it still wait for it
             in_grads = (None,) * len(node.next_edges)
-        if not retain_graph:
-            node.release()
+        if not retain_graph and node.saved:  # Node.release(), inlined: this loop is hot
+            node.saved = ()
+            node.freed = True
         for edge, g in zip(node.next_edges, in_grads):
             if edge is None:
                 continue
             nxt, k = edge
             if g is not None and (g is incoming or (incoming is None and any(g is h for h in grads))):
                 borrowed.add(id(g))
-            if nxt not in dependencies:  # a leaf that takes its gradients as they arrive
+            left = dependencies.get(nxt)
+            if left is None:  # a leaf that takes its gradients as they arrive
                 if g is not None:
                     nxt.accumulate(g, g.base is None and id(g) not in borrowed)
                 continue
@@ -99,10 +101,9 @@ def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
                     buf[k] = g
                 else:
                     _arrive(buf, k, g, borrowed)
-            left = dependencies[nxt] - 1
-            dependencies[nxt] = left
-            if left == 0:
+            if left == 1:
                 ready.append(nxt)
+            dependencies[nxt] = left - 1
         # Let go of this node's gradients now, not when the next node's replace them: a weight
         # gradient already copied into its optimizer slot would otherwise stay alive meanwhile.
         grads = in_grads = incoming = g = None

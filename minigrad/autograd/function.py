@@ -105,27 +105,28 @@ class Node:
         if self.freed:
             raise RuntimeError(FREED_MESSAGE)
         fn = self.fn
-        if fn.raw:
+        raw = fn.raw
+        if raw:
             result = fn.backward(self, *grads)
         else:
             with no_grad():
                 result = fn.backward(self, *(Tensor._wrap(g) for g in grads))
         if type(result) is not tuple:
             result = (result,)
-        n = len(self.input_meta)
-        if len(result) != n:
-            if fn.raw and len(result) < n:
+        metas = self.input_meta
+        if len(result) != len(metas):
+            if raw and len(result) < len(metas):
                 # built-in ops take their options (axes, shapes...) as trailing non-tensor arguments
-                result += (None,) * (n - len(result))
+                result += (None,) * (len(metas) - len(result))
             else:
                 raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
-                                   f"(expected {n}, got {len(result)})")
+                                   f"(expected {len(metas)}, got {len(result)})")
         out = []
-        for g, meta in zip(result, self.input_meta):
+        for g, meta in zip(result, metas):
             if g is None or meta is None:  # meta is None for inputs that need no gradient
                 out.append(None)
                 continue
-            if not fn.raw:
+            if not raw:
                 # A user's backward may return an array it also keeps (a saved tensor, even an input's
                 # data): hand it on as a view, so that the engine never adds into it in place.
                 g = (g._data if hasattr(g, "_data") else g).view()
