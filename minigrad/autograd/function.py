@@ -107,7 +107,7 @@ class Node:
         fn = self.fn
         raw = fn.raw
         if raw:
-            result = fn.backward(self, *grads)
+            result = fn.backward(self, grads[0]) if len(grads) == 1 else fn.backward(self, *grads)
         else:
             with no_grad():
                 result = fn.backward(self, *(Tensor._wrap(g) for g in grads))
@@ -121,21 +121,21 @@ class Node:
             else:
                 raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
                                    f"(expected {len(metas)}, got {len(result)})")
-        out = []
-        for g, meta in zip(result, metas):
+        out = list(result)
+        for i, meta in enumerate(metas):
+            g = out[i]
             if g is None or meta is None:  # meta is None for inputs that need no gradient
-                out.append(None)
+                out[i] = None
                 continue
             if not raw:
                 # A user's backward may return an array it also keeps (a saved tensor, even an input's
                 # data): hand it on as a view, so that the engine never adds into it in place.
-                g = (g._data if hasattr(g, "_data") else g).view()
+                g = out[i] = (g._data if hasattr(g, "_data") else g).view()
             shape, dtype = meta
             if g.shape != shape:
-                g = _sum_to_shape(g, shape, self, len(out))
+                out[i] = g = _sum_to_shape(g, shape, self, i)
             if g.dtype is not dtype and g.dtype != dtype:
-                g = g.astype(dtype)
-            out.append(g)
+                out[i] = g.astype(dtype)
         return out
 
 
