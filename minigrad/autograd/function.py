@@ -81,8 +81,8 @@ class Node:
             self.hooks = []
         self.hooks.append((output_nr, hook))
 
-    def grad_destination(self, i: int) -> Any:
-        """An array that input ``i``'s gradient may be written into, or None.
+    def grad_destination(self, i: int, dtype: Any) -> Any:
+        """An array of ``dtype`` that input ``i``'s gradient may be written into, or None.
 
         When input ``i`` is a parameter whose gradient will be copied into its optimizer's flat
         buffer (minigrad/optim/_flat.py), an op's backward can compute it there directly
@@ -91,7 +91,10 @@ class Node:
         edge = self.next_edges[i]
         if edge is None or type(edge[0]) is not AccumulateGrad:
             return None
-        return edge[0].destination()
+        leaf = edge[0]._variable()
+        if leaf is None or leaf.grad is not None or leaf._leaf_hooks or leaf._grad_slot is None:
+            return None
+        return leaf._grad_slot.destination(leaf._data, dtype)
 
     def release(self) -> None:
         """Drop the saved arrays once backward has used them (unless retain_graph)."""
@@ -175,13 +178,6 @@ class AccumulateGrad(Node):
         """True if the leaf's gradients must be summed before they arrive (its hooks see the total)."""
         leaf = self._variable()
         return leaf is not None and bool(leaf._leaf_hooks)
-
-    def destination(self) -> Any:
-        """The leaf's slot in its optimizer's flat buffer, if the next gradient will go there as it is."""
-        leaf = self._variable()
-        if leaf is None or leaf.grad is not None or leaf._leaf_hooks or leaf._grad_slot is None:
-            return None
-        return leaf._grad_slot.destination(leaf._data)
 
     def accumulate(self, g: Any, owned: bool) -> None:
         leaf = self._variable()

@@ -47,16 +47,11 @@ class Addmm(Op):
         # A parameter's gradient is computed straight into its optimizer's flat buffer when it can be.
         gw = gb = None
         if x is not None:
-            out = _destination(ctx, 1, g)
+            out = ctx.grad_destination(1, g.dtype)
             gw = g.T @ x if out is None else xp_of(g).matmul(g.T, x, out=out)
         if ctx.needs_input_grad[2]:
-            gb = g.sum(axis=0, out=_destination(ctx, 2, g))
+            gb = g.sum(axis=0, out=ctx.grad_destination(2, g.dtype))
         return gx, gw, gb
-
-
-def _destination(ctx: Any, i: int, g: Any) -> Any:
-    out = ctx.grad_destination(i)
-    return out if out is not None and out.dtype == g.dtype else None
 
 
 def matmul(a: Any, b: Any) -> Tensor:

@@ -116,16 +116,17 @@ class GradSlot:
         # References: this slot's attribute and getrefcount's own argument.
         return sys.getrefcount(self.array) <= 2
 
-    def destination(self, param: Any) -> Any:
+    def destination(self, param: Any, dtype: Any) -> Any:
         """The slot's array, for a backward that writes the next gradient of ``param`` straight into it.
 
         None if the slot no longer matches the parameter (moved to another device or dtype after the
-        optimizer was made) or someone still holds its last gradient.
+        optimizer was made), the gradient has another dtype, or someone still holds the last gradient.
         """
-        if not self.is_free():  # first: a local name for the array would count as a reference
+        if sys.getrefcount(self.array) > 2:  # is_free(), inlined: a local name would count as a reference
             return None
         array = self.array
-        if type(array) is not type(param) or array.shape != param.shape or array.dtype != param.dtype:
+        if (type(array) is not type(param) or array.shape != param.shape or array.dtype != param.dtype
+                or dtype != param.dtype):
             return None
         return array
 
