@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from strict_cupy import StrictCuPy
 
 import minigrad
+from minigrad import _backend
 
 TORCH_DTYPES = {
     minigrad.float16: torch.float16,
@@ -76,3 +78,17 @@ def _restore_default_dtype():
     yield
     minigrad.set_default_dtype(old_mg)
     torch.set_default_dtype(old_torch)
+
+
+def use_strict_cupy(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Make the strict CuPy stand-in (tests/strict_cupy.py) minigrad's "cuda" device for one test."""
+    monkeypatch.setattr(_backend, "_cupy", StrictCuPy())
+    monkeypatch.setattr(_backend, "_cupy_error", None)
+    monkeypatch.setattr(_backend, "_gpu_rngs", {})
+    return "cuda"
+
+
+@pytest.fixture
+def cuda(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The strict CuPy stand-in as minigrad's "cuda" device: device arrays that refuse host arrays."""
+    return use_strict_cupy(monkeypatch)

@@ -18,15 +18,6 @@ from minigrad import _backend
 from minigrad.utils.data import DataLoader, Dataset, Subset, TensorDataset, random_split
 
 
-@pytest.fixture
-def cuda(monkeypatch):
-    """The strict CuPy stand-in (tests/strict_cupy.py) as minigrad's "cuda" device."""
-    monkeypatch.setattr(_backend, "_cupy", StrictCuPy())
-    monkeypatch.setattr(_backend, "_cupy_error", None)
-    monkeypatch.setattr(_backend, "_gpu_rngs", {})
-    return "cuda"
-
-
 def _dataset(n: int = 10) -> TensorDataset:
     x = minigrad.arange(n * 3, dtype=minigrad.float32).reshape(n, 3)
     y = minigrad.arange(n)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import use_strict_cupy
 from strict_cupy import StrictCuPy
 
 import minigrad
@@ -29,9 +30,7 @@ def _real_cuda_reason() -> str | None:
 @pytest.fixture(params=["strict", pytest.param("cuda", marks=pytest.mark.cuda)])
 def device(request, monkeypatch):
     if request.param == "strict":
-        monkeypatch.setattr(_backend, "_cupy", StrictCuPy())
-        monkeypatch.setattr(_backend, "_cupy_error", None)
-        monkeypatch.setattr(_backend, "_gpu_rngs", {})
+        use_strict_cupy(monkeypatch)
     else:
         reason = _real_cuda_reason()
         if reason:

@@ -259,19 +259,6 @@ def test_binary_cross_entropy_errors_match_torch():
 # -- on another device ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cuda(monkeypatch):
-    """The strict CuPy stand-in (tests/strict_cupy.py): device arrays that refuse to mix with host arrays."""
-    from strict_cupy import StrictCuPy
-
-    from minigrad import _backend
-
-    monkeypatch.setattr(_backend, "_cupy", StrictCuPy())
-    monkeypatch.setattr(_backend, "_cupy_error", None)
-    monkeypatch.setattr(_backend, "_gpu_rngs", {})
-    return "cuda"
-
-
 @pytest.mark.parametrize("case", ["mse_weight", "l1", "bce_weight", "bce_logits_weights", "ce_weight_ignore",
                                   "ce_spatial", "ce_label_smoothing", "ce_probabilities", "nll_weight_ignore"])
 def test_losses_on_device_equal_losses_on_host(rng, cuda, case):

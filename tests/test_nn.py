@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 from conftest import assert_close, to_np, to_torch
-from strict_cupy import StrictCuPy
 
 import minigrad
 import minigrad.nn as nn
@@ -32,15 +31,6 @@ def mlp(dtype: minigrad.dtype = minigrad.float64) -> nn.Sequential:
 def torch_mlp() -> torch.nn.Sequential:
     return torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 4), torch.nn.ReLU(),
                                torch.nn.Linear(4, 2)).double()
-
-
-@pytest.fixture
-def cuda(monkeypatch):
-    """The strict CuPy stand-in (tests/strict_cupy.py) as minigrad's "cuda" device."""
-    monkeypatch.setattr(_backend, "_cupy", StrictCuPy())
-    monkeypatch.setattr(_backend, "_cupy_error", None)
-    monkeypatch.setattr(_backend, "_gpu_rngs", {})
-    return "cuda"
 
 
 # -- Linear -----------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from collections import defaultdict
 import numpy as np
 import pytest
 import torch
-from strict_cupy import StrictCuPy
 
 import minigrad
 from minigrad import _backend
@@ -409,20 +408,11 @@ def test_a_bad_gradient_raises_before_anything_changes(problem):
         np.testing.assert_array_equal(x, y)
 
 
-@pytest.fixture
-def device(monkeypatch):
-    """The strict CuPy stand-in (tests/strict_cupy.py) as minigrad's "cuda" device."""
-    monkeypatch.setattr(_backend, "_cupy", StrictCuPy())
-    monkeypatch.setattr(_backend, "_cupy_error", None)
-    monkeypatch.setattr(_backend, "_gpu_rngs", {})
-    return "cuda"
-
-
 @pytest.mark.parametrize("case", [("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}), ("Rprop", {}),
                                   ("Rprop", {"packed_signs": True}), ("Adagrad", {"weight_decay": 0.1}),
                                   ("RMSprop", {"centered": True, "momentum": 0.5}), ("Adam", {"amsgrad": True}),
                                   ("AdamW", {}), ("NAdam", {"weight_decay": 0.1}), ("Adadelta", {})])
-def test_steps_on_a_device_equal_steps_on_the_host(case, device):
+def test_steps_on_a_device_equal_steps_on_the_host(case, cuda):
     name, kwargs = case
 
     def run(dev):
@@ -448,7 +438,7 @@ def test_steps_on_a_device_equal_steps_on_the_host(case, device):
         np.testing.assert_array_equal(a, b)
 
 
-def test_gradient_on_another_device_raises(device):
+def test_gradient_on_another_device_raises(cuda):
     a = minigrad.zeros(3, device="cuda", requires_grad=True)
     opt = minigrad.optim.SGD([a], lr=0.1)
     a.grad = minigrad.ones(3)
@@ -456,7 +446,7 @@ def test_gradient_on_another_device_raises(device):
         opt.step()
 
 
-def test_state_on_another_device_raises(device):
+def test_state_on_another_device_raises(cuda):
     a = minigrad.zeros(3, requires_grad=True)
     opt = minigrad.optim.Adam([a], lr=0.1)
     a.grad = minigrad.ones(3)
