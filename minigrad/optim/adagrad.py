@@ -13,6 +13,7 @@ from .optimizer import (
     Scratch,
     StateSpec,
     advance,
+    check_fused,
     check_lr,
     decayed_grad,
     group_lr,
@@ -61,11 +62,7 @@ class Adagrad(Optimizer):
                     "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        check_fused(fused, foreach, differentiable)
         for group in self.param_groups:
             for p in group["params"]:
                 self.state[p] = ParamState(step=scalar_state(0.0), sum=Tensor._wrap(

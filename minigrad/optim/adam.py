@@ -14,6 +14,7 @@ from .optimizer import (
     StateSpec,
     adam_family_grad,
     advance,
+    check_fused,
     check_lr,
     group_lr,
     update_moments_,
@@ -75,11 +76,7 @@ class Adam(Optimizer):
                     "maximize": maximize, "foreach": foreach, "capturable": capturable,
                     "differentiable": differentiable, "fused": fused, "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        check_fused(fused, foreach, differentiable)
 
     def _state_specs(self, group: dict) -> dict[str, StateSpec]:
         specs = {"step": STEP, "exp_avg": ZEROS,

@@ -82,6 +82,15 @@ def check_lr(lr: Any) -> None:
         raise ValueError(f"Invalid learning rate: {lr}")
 
 
+def check_fused(fused: bool | None, foreach: bool | None, differentiable: bool) -> None:
+    """torch's checks of the ``fused`` flag (accepted, and meaningless here: every step is fused)."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
 def advance(step: Any) -> float:
     """Add one to a ``step`` array (one parameter's or a whole group's) and return the new step."""
     step += 1
