@@ -79,9 +79,8 @@ def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
             in_grads = node.apply_backward(grads)
         else:  # nothing flows through this node, but the nodes after it still wait for it
             in_grads = (None,) * len(node.next_edges)
-        if not retain_graph and node.saved:  # Node.release(), inlined: this loop is hot
-            node.saved = ()
-            node.freed = True
+        if not retain_graph:
+            node.release()
         for edge, g in zip(node.next_edges, in_grads):
             if edge is None:
                 continue
