@@ -116,26 +116,26 @@ class GradSlot:
         # References: this slot's attribute and getrefcount's own argument.
         return sys.getrefcount(self.array) <= 2
 
+    def fits(self, array: Any) -> bool:
+        """Whether ``array`` has the slot's kind (device), shape and dtype."""
+        mine = self.array
+        return type(array) is type(mine) and array.shape == mine.shape and array.dtype == mine.dtype
+
     def destination(self, param: Any, dtype: Any) -> Any:
         """The slot's array, for a backward that writes the next gradient of ``param`` straight into it.
 
         None if the slot no longer matches the parameter (moved to another device or dtype after the
         optimizer was made), the gradient has another dtype, or someone still holds the last gradient.
         """
-        if sys.getrefcount(self.array) > 2:  # is_free(), inlined: a local name would count as a reference
-            return None
-        array = self.array
-        if (type(array) is not type(param) or array.shape != param.shape or array.dtype != param.dtype
-                or dtype != param.dtype):
-            return None
-        return array
+        if self.is_free() and self.fits(param) and dtype == param.dtype:
+            return self.array
+        return None
 
     def take(self, grad: Any) -> Any:
         """Copy a new gradient into the slot and return the slot's array, or None if it can't be used."""
         if grad is self.array:  # written in place by the op (Node.grad_destination)
             return grad
-        if (type(grad) is not type(self.array) or grad.shape != self.array.shape
-                or grad.dtype != self.array.dtype or not self.is_free()):
+        if not self.fits(grad) or not self.is_free():
             return None
         self.array[...] = grad
         return self.array
