@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import xp_of
-from .optimizer import STEP, ZEROS, Optimizer, Scratch, StateSpec, advance, check_lr, decayed_grad, group_lr
+from .optimizer import STEP, ZEROS, Optimizer, StateSpec, advance, check_lr, decayed, group_lr
 
 __all__ = ["Adadelta"]
 
@@ -34,8 +34,6 @@ class Adadelta(Optimizer):
     **Memory**: 4× (``square_avg``, ``acc_delta``, plus a 0-dim ``step``).
     """
 
-    _scratch = (3, 0)
-
     def __init__(self, params: Any, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0,
                  foreach: bool | None = None, *, capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False) -> None:
@@ -50,30 +48,19 @@ class Adadelta(Optimizer):
                     "capturable": capturable, "foreach": foreach, "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def _state_specs(self, group: dict) -> dict[str, StateSpec]:
-        return {"step": STEP, "square_avg": ZEROS,
-                "acc_delta": ZEROS}
+    def state_specs(self, group: dict) -> dict[str, StateSpec]:
+        return {"step": STEP, "square_avg": ZEROS, "acc_delta": ZEROS}
 
-    def _coefficients(self, group: dict, scalars: dict, fresh: bool) -> Any:
-        advance(scalars["step"])  # counted, never used in the update
-
-    def _update(self, group: dict, param: Any, grad: Any, state: dict, coefficients: Any, tmp: Scratch) -> None:
+    def _param_step(self, group: dict, param: Any, grad: Any, state: dict, first: bool) -> None:
         xp = xp_of(param)
-        a, b, c = tmp.floats
         rho, eps = group["rho"], group["eps"]
-        g = decayed_grad(grad, param, group["maximize"], group["weight_decay"], out=a)
+        advance(state["step"])  # counted, never used in the update
+        g = decayed(grad, param, group["maximize"], group["weight_decay"])
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
         square_avg *= rho
-        square = xp.multiply(g, 1 - rho, out=b)
-        square *= g
-        square_avg += square
-        std = xp.sqrt(xp.add(square_avg, eps, out=b), out=b)
-        delta = xp.sqrt(xp.add(acc_delta, eps, out=c), out=c)  # u from the previous step
-        delta /= std
-        delta *= g
+        square_avg += (1 - rho) * g * g  # E[g²] = ρ·E[g²] + (1-ρ)·g²
+        std = xp.sqrt(square_avg + eps)
+        delta = xp.sqrt(acc_delta + eps) / std * g  # u = sqrt(E[Δ²] + ε) / sqrt(E[g²] + ε) · g
         acc_delta *= rho
-        square = xp.multiply(delta, 1 - rho, out=b)
-        square *= delta
-        acc_delta += square  # the unscaled δ: lr does not enter the accumulator
-        delta *= -group_lr(group)
-        param += delta
+        acc_delta += (1 - rho) * delta * delta  # the unscaled u: lr does not enter the accumulator
+        param -= group_lr(group) * delta

@@ -5,20 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import xp_of
-from ..tensor import Tensor
-from .optimizer import (
-    STEP,
-    Optimizer,
-    ParamState,
-    Scratch,
-    StateSpec,
-    advance,
-    check_fused,
-    check_lr,
-    decayed_grad,
-    group_lr,
-    scalar_state,
-)
+from .optimizer import STEP, Optimizer, StateSpec, advance, check_fused, check_lr, decayed, group_lr
 
 __all__ = ["Adagrad"]
 
@@ -46,6 +33,8 @@ class Adagrad(Optimizer):
     **Memory**: 3× (``sum``, plus a 0-dim ``step``), taken before training starts.
     """
 
+    state_at_init = True
+
     def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:
@@ -64,27 +53,26 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         check_fused(fused, foreach, differentiable)
         for group in self.param_groups:
-            for p in group["params"]:
-                self.state[p] = ParamState(step=scalar_state(0.0), sum=Tensor._wrap(
-                    xp_of(p._data).full_like(p._data, initial_accumulator_value)))
-            self._lay_out(group, [p for p in group["params"] if p.requires_grad])  # with the new state
+            self._start_state(group)
 
-    def _state_specs(self, group: dict) -> dict[str, StateSpec]:
-        return {"step": STEP,
-                "sum": StateSpec("tensor", self.defaults["initial_accumulator_value"])}
+    def _start_state(self, group: dict) -> None:
+        """Every parameter's state, made now (torch's Adagrad does not wait for the first step)."""
+        params = list(dict.fromkeys(group["params"]))
+        if self.uses_multi_tensor(group):
+            self._start_runs(group, params)
+        else:
+            for p in params:
+                self.state[p] = self._new_state(group, p)
 
-    def _coefficients(self, group: dict, scalars: dict, fresh: bool) -> float:
-        t = advance(scalars["step"])
-        return group_lr(group) / (1 + (t - 1) * group["lr_decay"])
+    def state_specs(self, group: dict) -> dict[str, StateSpec]:
+        # The constructor's value, for every group: torch ignores a group's own initial_accumulator_value.
+        return {"step": STEP, "sum": StateSpec("tensor", self.defaults["initial_accumulator_value"])}
 
-    def _update(self, group: dict, param: Any, grad: Any, state: dict, clr: float, tmp: Scratch) -> None:
-        xp = xp_of(param)
-        a, b = tmp.floats
-        g = decayed_grad(grad, param, group["maximize"], group["weight_decay"], out=a)
+    def _param_step(self, group: dict, param: Any, grad: Any, state: dict, first: bool) -> None:
+        t = advance(state["step"])
+        clr = group_lr(group) / (1 + (t - 1) * group["lr_decay"])
+        g = decayed(grad, param, group["maximize"], group["weight_decay"])
         state_sum = state["sum"]
-        state_sum += xp.multiply(g, g, out=b)
-        std = xp.sqrt(state_sum, out=b)
-        std += group["eps"]
-        update = xp.divide(g, std, out=b)
-        update *= -clr
-        param += update
+        state_sum += g * g
+        std = xp_of(param).sqrt(state_sum) + group["eps"]
+        param -= clr * (g / std)

@@ -10,14 +10,13 @@ from .optimizer import (
     STEP,
     ZEROS,
     Optimizer,
-    Scratch,
     StateSpec,
     adam_family_grad,
     advance,
     check_fused,
     check_lr,
     group_lr,
-    update_moments_,
+    lerp_,
 )
 
 __all__ = ["Adam"]
@@ -78,39 +77,30 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
         check_fused(fused, foreach, differentiable)
 
-    def _state_specs(self, group: dict) -> dict[str, StateSpec]:
-        specs = {"step": STEP, "exp_avg": ZEROS,
-                 "exp_avg_sq": ZEROS}
+    def state_specs(self, group: dict) -> dict[str, StateSpec]:
+        specs = {"step": STEP, "exp_avg": ZEROS, "exp_avg_sq": ZEROS}
         if group["amsgrad"]:
             specs["max_exp_avg_sq"] = ZEROS
         return specs
 
-    def _coefficients(self, group: dict, scalars: dict, fresh: bool) -> tuple[float, float]:
-        beta1, beta2 = group["betas"]
-        t = advance(scalars["step"])
-        bias_correction1 = 1 - beta1 ** t
-        bias_correction2 = 1 - beta2 ** t
-        return group_lr(group) / bias_correction1, bias_correction2 ** 0.5
-
-    def _update(self, group: dict, param: Any, grad: Any, state: dict, coefficients: tuple[float, float],
-                tmp: Scratch) -> None:
+    def _param_step(self, group: dict, param: Any, grad: Any, state: dict, first: bool) -> None:
         xp = xp_of(param)
-        a, b = tmp.floats
-        step_size, bias_correction2_sqrt = coefficients
-        g = adam_family_grad(group, param, grad, out=a)
-        update_moments_(state, g, group["betas"], tmp=b)
+        beta1, beta2 = group["betas"]
+        lr = group_lr(group)
+        t = advance(state["step"])
+        g = adam_family_grad(group, param, grad)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        lerp_(exp_avg, g, 1 - beta1)  # m = β1·m + (1-β1)·g
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * g * g  # v = β2·v + (1-β2)·g²
         if group["amsgrad"]:
-            max_exp_avg_sq = state["max_exp_avg_sq"]
-            xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-            denom = xp.sqrt(max_exp_avg_sq, out=b)  # the running maximum of the raw v, corrected like v
+            v = state["max_exp_avg_sq"]
+            xp.maximum(v, exp_avg_sq, out=v)  # the running maximum of the raw v, corrected like v
         else:
-            denom = xp.sqrt(exp_avg_sq, out=b)
-        denom /= bias_correction2_sqrt
-        denom += group["eps"]
-        update = xp.divide(exp_avg, denom, out=b)
-        update *= -step_size
-        param += update
+            v = exp_avg_sq
+        step_size = lr / (1 - beta1 ** t)
+        denom = xp.sqrt(v) / (1 - beta2 ** t) ** 0.5 + group["eps"]  # sqrt(v̂) + ε
+        param -= step_size * (exp_avg / denom)  # p -= lr·m̂ / (sqrt(v̂) + ε)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)

@@ -9,13 +9,12 @@ from .optimizer import (
     STEP,
     ZEROS,
     Optimizer,
-    Scratch,
     StateSpec,
     adam_family_grad,
     advance,
     check_lr,
     group_lr,
-    update_moments_,
+    lerp_,
 )
 
 __all__ = ["NAdam"]
@@ -51,8 +50,6 @@ class NAdam(Optimizer):
     **Memory**: 4× (``exp_avg``, ``exp_avg_sq``, plus 0-dim ``step`` and ``mu_product``).
     """
 
-    _scratch = (3, 0)
-
     def __init__(self, params: Any, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, momentum_decay: float = 4e-3, decoupled_weight_decay: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
@@ -74,33 +71,25 @@ class NAdam(Optimizer):
                     "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def _state_specs(self, group: dict) -> dict[str, StateSpec]:
-        return {"step": STEP, "mu_product": MU_PRODUCT,
-                "exp_avg": ZEROS, "exp_avg_sq": ZEROS}
+    def state_specs(self, group: dict) -> dict[str, StateSpec]:
+        return {"step": STEP, "mu_product": MU_PRODUCT, "exp_avg": ZEROS, "exp_avg_sq": ZEROS}
 
-    def _coefficients(self, group: dict, scalars: dict, fresh: bool) -> tuple[float, float, float]:
+    def _param_step(self, group: dict, param: Any, grad: Any, state: dict, first: bool) -> None:
+        xp = xp_of(param)
         beta1, beta2 = group["betas"]
         lr, momentum_decay = group_lr(group), group["momentum_decay"]
-        t = advance(scalars["step"])
+        t = advance(state["step"])
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * momentum_decay)))
-        mu_product = scalars["mu_product"]
+        mu_product = state["mu_product"]
         mu_product *= mu  # rounded to the state's dtype, as torch's 0-dim tensor is
-        mu_product = mu_product.item(0)
-        mu_product_next = mu_product * mu_next
-        return (1 - beta2 ** t, -lr * (1.0 - mu) / (1.0 - mu_product), (-lr * mu_next) / (1.0 - mu_product_next))
+        mu_product_next = mu_product.item() * mu_next
 
-    def _update(self, group: dict, param: Any, grad: Any, state: dict, coefficients: tuple[float, float, float],
-                tmp: Scratch) -> None:
-        xp = xp_of(param)
-        a, b, c = tmp.floats
-        bias_correction2, grad_coefficient, avg_coefficient = coefficients
-        g = adam_family_grad(group, param, grad, out=a)
-        update_moments_(state, g, group["betas"], tmp=b)
+        g = adam_family_grad(group, param, grad)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-
-        denom = xp.divide(exp_avg_sq, bias_correction2, out=b)
-        xp.sqrt(denom, out=denom)
-        denom += group["eps"]
-        param += xp.multiply(xp.divide(g, denom, out=c), grad_coefficient, out=c)
-        param += xp.multiply(xp.divide(exp_avg, denom, out=c), avg_coefficient, out=c)
+        lerp_(exp_avg, g, 1 - beta1)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * g * g
+        denom = xp.sqrt(exp_avg_sq / (1 - beta2 ** t)) + group["eps"]
+        param += (-lr * (1.0 - mu) / (1.0 - mu_product.item())) * (g / denom)
+        param += ((-lr * mu_next) / (1.0 - mu_product_next)) * (exp_avg / denom)

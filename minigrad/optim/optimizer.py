@@ -1,22 +1,34 @@
-"""``Optimizer``: parameter groups, per-parameter state, state dicts and the step of every optimizer.
+"""``Optimizer``: parameter groups, per-parameter state, state dicts, and the two ways to run a step.
 
 A subclass checks its arguments, calls ``Optimizer.__init__(params, defaults)`` and writes two
 methods:
 
-* ``_state_specs(group)``: the state entries a parameter of ``group`` gets at its first step
+* ``state_specs(group)``: the state a parameter of ``group`` gets at its first step
   (name -> ``StateSpec``), in torch's order;
-* ``_coefficients(group, scalars, fresh)``: advances the scalar state (``step``) and returns
-  the numbers the update needs (bias corrections...). ``scalars`` maps each scalar state name
-  to an array holding one value per parameter; ``fresh`` says the state was created now;
-* ``_update(group, param, grad, state, coefficients, tmp)``: its update rule, written once
-  over 1-D arrays. ``step()`` applies it to a whole group at once (flat arrays, see
-  ``_flat.py``) or, when parameters are at different steps, to one parameter at a time
-  (slices of the same arrays). ``state`` maps each state name to an array; ``tmp`` holds
-  scratch arrays of the same length for intermediate results (written with ``out=``).
+* ``_param_step(group, param, grad, state, first)``: its update rule for one parameter, on raw
+  arrays: ``param`` is updated in place, ``grad`` is only read, ``state`` maps each state name
+  to its array (0-dim host arrays for ``step``), updated in place; ``first`` is True at the
+  parameter's first step. The rule is elementwise: every element of the result depends only
+  on the same element of the inputs.
 
-The flags ``foreach``, ``fused``, ``capturable`` and ``differentiable`` are accepted and stored
-in the groups, as torch does, and change nothing: every step already works on whole groups,
-and minigrad does not differentiate through an optimizer step.
+``step()`` runs the rule one of two ways, chosen per group by torch's own flags:
+
+* **reference** (``foreach=False``, and ``foreach=None`` on the CPU, as torch defaults to its
+  single-tensor loop there): one call per parameter with a gradient, in group order, on the
+  parameter's own arrays. This is the code to read first.
+* **multi-tensor** (``foreach=True`` or ``fused=True``, and ``foreach=None`` on a GPU, where
+  launching one kernel per tensor and per operation dominates): the parameters of one device
+  and dtype that are at the same step are copied end to end into one flat array, their
+  gradients into another, and the rule runs once over the flat arrays; the new values are
+  copied back into each parameter. Because the rule is elementwise, every element goes through
+  the same operations on the same numbers as in the reference step: the results are the same
+  bits (the tests check this for every optimizer and option). The state of parameters that
+  started together lives in flat arrays the optimizer owns, and each ``state[p][name]`` is a
+  view into them, so the step reads and writes it without copies; state replaced by the user
+  (by assignment or through ``.data``) is copied in and out instead, and stays the user's.
+
+Neither path moves a parameter, a gradient or a state tensor: ``p.data``, views of ``p.grad``,
+``state_dict()`` values and tied weights all keep seeing what torch's users see.
 """
 
 from __future__ import annotations
@@ -26,7 +38,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from copy import deepcopy
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy
 
@@ -35,20 +47,61 @@ from .._backend import xp_of
 from .._dtype import float64, get_default_dtype
 from .._grad_mode import enable_grad
 from ..tensor import Tensor
-from ._flat import (
-    STEP,
-    ZEROS,
-    Bucket,
-    GroupBuffers,
-    ParamState,
-    Scratch,
-    StateSpec,
-    Workspace,
-    check_state_entry,
-    state_shape,
-)
 
-__all__ = ["Optimizer", "ParamState", "STEP", "Scratch", "StateSpec", "ZEROS"]
+__all__ = ["Optimizer", "STEP", "StateSpec", "ZEROS"]
+
+# Parameters laid end to end in the multi-tensor step start at multiples of ALIGN elements, so that
+# bit-packed state (Rprop's packed_signs: 8 elements a byte) starts at a byte for every parameter.
+ALIGN = 8
+
+
+class StateSpec(NamedTuple):
+    """One entry of a parameter's optimizer state.
+
+    ``kind`` is ``"scalar"`` (a 0-dim tensor on the host, like ``step``), ``"tensor"`` (the
+    parameter's shape and dtype, like ``exp_avg``) or ``"bits"`` (one bit per element of the
+    parameter, packed into uint8: Rprop's ``packed_signs``). ``init`` is the starting value.
+    """
+
+    kind: str
+    init: float
+
+    def shape(self, param: Any) -> tuple:
+        """The shape this entry has for ``param`` (a tensor or an array)."""
+        if self.kind == "scalar":
+            return ()
+        if self.kind == "bits":
+            return (-(-_numel(param) // 8),)
+        return tuple(param.shape)
+
+    def nbytes(self, param: Any) -> int:
+        """Bytes this entry takes for ``param``."""
+        if self.kind == "scalar":
+            return scalar_dtype().itemsize
+        if self.kind == "bits":
+            return self.shape(param)[0]
+        return _numel(param) * numpy.dtype(_array(param).dtype).itemsize
+
+    def new(self, param: Any) -> Any:
+        """A fresh array for ``param`` (an array) holding ``init``."""
+        if self.kind == "scalar":
+            return numpy.array(self.init, dtype=scalar_dtype())
+        xp = xp_of(param)
+        if self.kind == "bits":
+            return xp.zeros(self.shape(param), dtype=numpy.uint8)
+        return xp.full(param.shape, self.init, dtype=param.dtype)
+
+
+STEP = StateSpec("scalar", 0.0)  # the step counter every optimizer but SGD keeps
+ZEROS = StateSpec("tensor", 0.0)  # a full-size state tensor that starts at zero
+
+
+def _array(x: Any) -> Any:
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _numel(x: Any) -> int:
+    return int(_array(x).size)
 
 
 def scalar_dtype() -> numpy.dtype:
@@ -83,7 +136,7 @@ def check_lr(lr: Any) -> None:
 
 
 def check_fused(fused: bool | None, foreach: bool | None, differentiable: bool) -> None:
-    """torch's checks of the ``fused`` flag (accepted, and meaningless here: every step is fused)."""
+    """torch's checks of the ``fused`` flag (which selects the multi-tensor step here)."""
     if fused:
         if differentiable:
             raise RuntimeError("`fused` does not support `differentiable`")
@@ -91,69 +144,60 @@ def check_fused(fused: bool | None, foreach: bool | None, differentiable: bool) 
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
+def group_lr(group: dict) -> float:
+    """The group's learning rate as a Python float (torch also accepts a 1-element tensor)."""
+    lr = group["lr"]
+    return float(lr) if not isinstance(lr, float) else lr
+
+
 def advance(step: Any) -> float:
-    """Add one to a ``step`` array (one parameter's or a whole group's) and return the new step."""
+    """Add one to a 0-dim ``step`` array and return the new step as a Python float."""
     step += 1
-    return step.item(0)
+    return step.item()
 
 
-def decayed_grad(grad: Any, param: Any, maximize: bool, weight_decay: float, out: Any) -> Any:
-    """The gradient an update rule works with: negated for ``maximize``, then plus L2 weight decay.
+def decayed(grad: Any, param: Any, maximize: bool, weight_decay: float) -> Any:
+    """The gradient an update rule works with: ``-grad`` for ``maximize``, plus ``λ·p`` (L2 decay).
 
-    Written into ``out``, or ``grad`` itself when neither applies. ``grad`` is the parameter's
-    ``.grad``: never write into it.
+    ``grad`` itself when neither applies: a rule only reads it, never writes it.
     """
+    g = -grad if maximize else grad
     if weight_decay != 0:
-        decayed = xp_of(param).multiply(param, weight_decay, out=out)
-        if maximize:
-            decayed -= grad
-        else:
-            decayed += grad
-        return decayed
-    return xp_of(grad).negative(grad, out=out) if maximize else grad
+        g = g + weight_decay * param
+    return g
 
 
-def lerp_(start: Any, end: Any, weight: float, tmp: Any) -> None:
+def adam_family_grad(group: dict, param: Any, grad: Any) -> Any:
+    """Adam's and NAdam's gradient: decoupled decay shrinks ``param`` itself (``p *= 1 - lr·λ``), L2 decay
+    adds ``λ·p`` to the gradient."""
+    if group["decoupled_weight_decay"]:
+        if group["weight_decay"] != 0:
+            param *= 1 - group_lr(group) * group["weight_decay"]
+        return -grad if group["maximize"] else grad
+    return decayed(grad, param, group["maximize"], group["weight_decay"])
+
+
+def lerp_(start: Any, end: Any, weight: float) -> None:
     """``start += weight·(end - start)`` in place, with torch's choice between its two forms."""
-    diff = xp_of(start).subtract(end, start, out=tmp)
     if abs(weight) < 0.5:
-        diff *= weight
-        start += diff
+        start += weight * (end - start)
     else:
-        diff *= 1 - weight
-        xp_of(start).subtract(end, diff, out=start)
-
-
-def adam_family_grad(group: dict, param: Any, grad: Any, out: Any) -> Any:
-    """Adam's and NAdam's gradient: decoupled decay shrinks ``param`` itself, L2 decay adds ``λ·p``."""
-    weight_decay = group["weight_decay"]
-    if not group["decoupled_weight_decay"]:
-        return decayed_grad(grad, param, group["maximize"], weight_decay, out=out)
-    if weight_decay != 0:
-        param *= 1 - group_lr(group) * weight_decay
-    return xp_of(grad).negative(grad, out=out) if group["maximize"] else grad
-
-
-def update_moments_(state: dict, g: Any, betas: tuple, tmp: Any) -> None:
-    """``m = lerp(m, g, 1-β1)`` and ``v = β2·v + (1-β2)·g²``, in place (Adam, AdamW, NAdam)."""
-    beta1, beta2 = betas
-    exp_avg_sq = state["exp_avg_sq"]
-    lerp_(state["exp_avg"], g, 1 - beta1, tmp=tmp)
-    exp_avg_sq *= beta2
-    square = xp_of(g).multiply(g, 1 - beta2, out=tmp)
-    square *= g
-    exp_avg_sq += square
+        start[...] = end - (1 - weight) * (end - start)
 
 
 class Optimizer:
     """Base class of all optimizers (``torch.optim.Optimizer``)."""
 
-    _scratch = (2, 0)  # how many scratch arrays ``_update`` uses: (floating, boolean)
+    # Adagrad makes its state in __init__, for every parameter; the others at a parameter's first step.
+    state_at_init = False
+    # How many arrays of a parameter's size the update rule holds at once, besides the parameter,
+    # its gradient and its state: what one step allocates and frees again (see scratch_bytes()).
+    temporaries = 2
 
     def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
-        self._buffers: dict[int, GroupBuffers] = {}
-        self._work: dict[tuple, Workspace] = {}
+        # Flat state of the multi-tensor step: {(id(group), ids of params): (params, {name: (flat, views)})}.
+        self._flat_state: dict[tuple, tuple] = {}
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             "but got " + typename(params))
@@ -168,15 +212,11 @@ class Optimizer:
             self.add_param_group(param_group)
 
     # -- what a subclass provides -----------------------------------------------------------
-    def _state_specs(self, group: dict) -> dict[str, StateSpec]:
-        """The state a parameter of ``group`` gets at its first step (none by default)."""
+    def state_specs(self, group: dict) -> dict[str, StateSpec]:
+        """The state a parameter of ``group`` gets at its first step (none by default), in torch's order."""
         return {}
 
-    def _coefficients(self, group: dict, scalars: dict, fresh: bool) -> Any:
-        """Advance the scalar state (``step``...) and return what the update needs of it."""
-        return None
-
-    def _update(self, group: dict, param: Any, grad: Any, state: dict, coefficients: Any, tmp: Scratch) -> None:
+    def _param_step(self, group: dict, param: Any, grad: Any, state: dict, first: bool) -> None:
         raise NotImplementedError
 
     def _fix_loaded_group(self, group: dict) -> None:
@@ -188,8 +228,7 @@ class Optimizer:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._buffers = {}
-        self._work = {}
+        self._flat_state = {}
 
     def __repr__(self) -> str:
         text = self.__class__.__name__ + " ("
@@ -246,11 +285,6 @@ class Optimizer:
         if not param_set.isdisjoint(params):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
-        # Lay the parameters out now: a view of a parameter taken from here on (p.detach())
-        # keeps sharing its memory, and the first backward already fills the gradient slots.
-        # (Not for a subclass that brings its own step(): it would not use the buffers.)
-        if type(self).step is Optimizer.step:
-            self._lay_out(param_group, [p for p in params if p.requires_grad])
 
     # -- gradients ----------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -266,6 +300,14 @@ class Optimizer:
                         p.grad._data[...] = 0
 
     # -- the step -----------------------------------------------------------------------------
+    def uses_multi_tensor(self, group: dict) -> bool:
+        """Whether ``group`` steps with the multi-tensor path (torch's ``foreach``/``fused`` flags)."""
+        if group.get("fused") or group.get("foreach"):
+            return True
+        if group.get("foreach") is None:
+            return any(_backend.device_of(p._data).type != "cpu" for p in group["params"])
+        return False
+
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; ``closure`` (re)computes the loss first."""
         loss = None
@@ -273,149 +315,187 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         # Every group is checked before any is updated, so an error leaves everything as it was.
-        state_known = self._state_as_seen()
-        entries_known = state_known and self._state_seen[4] == ParamState.changes
-        prepared = [self._prepare(group, state_known, entries_known) for group in self.param_groups]
-        # The update rules work on raw arrays: nothing is recorded for autograd (torch's no_grad).
-        # Like torch, an update that produces inf or nan does so silently.
-        started = False
+        for group in self.param_groups:
+            self._check_group(group)
+        # The rules work on raw arrays: nothing is recorded for autograd (torch's no_grad). Like torch,
+        # an update that produces inf or nan does so silently.
         with numpy.errstate(all="ignore"):
-            for group, (buffers, specs) in zip(self.param_groups, prepared):
-                started |= self._step_group(group, buffers, specs)
-        if started or not entries_known:
-            self._see_state()
+            for group in self.param_groups:
+                if self.uses_multi_tensor(group):
+                    self._multi_tensor_step(group)
+                else:
+                    self._reference_step(group)
         return loss
 
-    def _see_state(self) -> None:
-        """Remember which dict ``self.state`` holds for each parameter (checked by ``_state_as_seen``)."""
-        state = self.state
-        keys = list(state)
-        self._state_seen = (state, keys, list(map(id, keys)), list(map(id, state.values())), ParamState.changes)
+    def _reference_step(self, group: dict) -> None:
+        """The update rule on each parameter in turn (torch's single-tensor loop)."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            first = not self.state.get(p)
+            if first:
+                new = self._new_state(group, p)
+                if new:  # an optimizer without state (plain SGD) leaves none, as torch
+                    self.state[p].update(new)
+            state = self.state.get(p, {})
+            arrays = {key: value._data for key, value in state.items() if isinstance(value, Tensor)}
+            self._param_step(group, p._data, p.grad._data, arrays, first)
 
-    def _state_as_seen(self) -> bool:
-        """Whether ``self.state`` still maps the same parameters to the same dicts as when last seen.
+    def _new_state(self, group: dict, p: Tensor) -> dict[str, Tensor]:
+        return {key: Tensor._wrap(spec.new(p._data)) for key, spec in self.state_specs(group).items()}
 
-        Comparing ids (of objects kept alive, so never reused) with ``map`` runs in C: cheaper
-        than looking every parameter up, since a tensor's hash is a Python method.
+    # -- the multi-tensor step ------------------------------------------------------------------
+    def _multi_tensor_step(self, group: dict) -> None:
+        """The update rule once per run of parameters that share a device, a dtype and their scalar state.
+
+        A parameter listed twice in a group is stepped twice, as in the reference loop: its second
+        occurrence goes in a second round, after the first has been written back.
         """
-        seen = getattr(self, "_state_seen", None)
-        if seen is None or seen[0] is not self.state:
-            return False
-        state, keys, key_ids, value_ids, _ = seen
-        return len(state) == len(keys) and list(map(id, state)) == key_ids and \
-            list(map(id, state.values())) == value_ids
+        specs = self.state_specs(group)
+        rounds: list[list] = []
+        seen: dict[int, int] = {}
+        for p in group["params"]:
+            if p.grad is not None:
+                k = seen[id(p)] = seen.get(id(p), -1) + 1
+                if k == len(rounds):
+                    rounds.append([])
+                rounds[k].append(p)
+        for params in rounds:
+            runs: dict[tuple, list] = {}
+            for p in params:
+                state = self.state.get(p)
+                scalars = tuple((key, value._data.dtype.str, value._data.item()) for key, value in state.items()
+                                if specs.get(key, ZEROS).kind == "scalar") if state else None
+                kind = (type(p._data), str(_backend.device_of(p._data)), p._data.dtype.str, scalars)
+                runs.setdefault(kind, []).append(p)
+            for run in runs.values():
+                self._run_step(group, run, specs)
 
-    def _prepare(self, group: dict, state_known: bool = False,
-                 entries_known: bool = False) -> tuple[GroupBuffers, dict]:
-        """The group's flat buffers, brought up to date, and its state specs.
+    def _run_step(self, group: dict, params: list, specs: dict) -> None:
+        first = not self.state.get(params[0])
+        data = [p._data for p in params]
+        offsets, total = _layout(data)
+        flat_param = _gather(data, offsets, total)
+        flat_grad = _gather([p.grad._data for p in params], offsets, total)
+        if first:
+            flat, copied = self._start_flat_state(group, params, specs, offsets, total), {}
+        else:
+            flat, copied = self._flat_state_of(group, params, specs, offsets, total)
+        self._param_step(group, flat_param, flat_grad, flat, first)
+        for p, off in zip(params, offsets):
+            p._data[...] = flat_param[off:off + p._data.size].reshape(p._data.shape)
+        for key, array in flat.items():
+            spec = specs.get(key, ZEROS)
+            if spec.kind == "scalar":
+                for p in params:
+                    self.state[p][key]._data[...] = array
+            elif key in copied:
+                for p, off in zip(params, offsets):
+                    _scatter(self.state[p][key]._data, array, off, spec)
 
-        Raises RuntimeError, before anything changed, if a gradient or a state entry can't be used.
-        """
-        specs = self._state_specs(group)
-        buffers = self._buffers.get(id(group))
-        loose = None
-        if buffers is not None and buffers.group is group and buffers.keys == tuple(specs):
-            loose = buffers.check(self.state, state_known, entries_known)
-        if loose:
-            self._check_grads(group, [entry.param for entry in loose])
-            if all(entry.slot.is_free() for entry in loose):
-                # Gradients that backward() did not write into their slots (assigned by hand, or kept
-                # from before the buffers existed) move there now; the tensors keep their identity.
-                for entry in loose:
-                    grad = entry.param.grad
-                    entry.slot.array[...] = grad._data
-                    grad._data = entry.slot.array
-                return buffers, specs
-            loose = None  # a kept gradient still holds a slot: rebuild with fresh slots
-        if loose is None:
-            with_grad = [p for p in group["params"] if p.grad is not None]
-            self._check_grads(group, with_grad)
-            self._check_state(group, with_grad, specs)
-            buffers = self._lay_out(group, with_grad)
-        return buffers, specs
+    def _start_runs(self, group: dict, params: list) -> None:
+        """Create the state of ``params`` now, in flat arrays per device and dtype (Adagrad's eager state)."""
+        runs: dict[tuple, list] = {}
+        for p in params:
+            runs.setdefault((type(p._data), str(_backend.device_of(p._data)), p._data.dtype.str), []).append(p)
+        specs = self.state_specs(group)
+        for run in runs.values():
+            self._start_flat_state(group, run, specs, *_layout([p._data for p in run]))
 
-    def _lay_out(self, group: dict, members: list) -> GroupBuffers:
-        """(Re)build a group's flat buffers for the parameters ``members``."""
-        old = self._buffers.get(id(group))
-        new = GroupBuffers(group, self._state_specs(group), self.state, members)
-        if old is not None:
-            old.release(new)
-        self._buffers[id(group)] = new
-        return new
+    def _start_flat_state(self, group: dict, params: list, specs: dict, offsets: list, total: int) -> dict:
+        """Create the state of ``params`` as views into new flat arrays, and remember the layout."""
+        flat = {}
+        views: dict[str, tuple] = {}
+        like = params[0]._data
+        for key, spec in specs.items():
+            if spec.kind == "scalar":
+                flat[key] = spec.new(like)
+                for p in params:
+                    self.state[p][key] = Tensor._wrap(flat[key].copy())
+                continue
+            n = total // 8 if spec.kind == "bits" else total
+            flat[key] = array = xp_of(like).full(n, spec.init, dtype=numpy.uint8 if spec.kind == "bits" else like.dtype)
+            pieces = []
+            for p, off in zip(params, offsets):
+                piece = _piece(array, off, spec, p._data)
+                self.state[p][key] = Tensor._wrap(piece)
+                pieces.append(piece)
+            views[key] = (array, pieces)
+        self._flat_state[_run_key(group, params)] = (params, views)
+        return flat
 
+    def _flat_state_of(self, group: dict, params: list, specs: dict, offsets: list,
+                       total: int) -> tuple[dict, set]:
+        """The flat state of ``params``: their own flat arrays where every state tensor is still a view
+        into them, copies gathered from the tensors otherwise (``copied`` names those)."""
+        key_ = _run_key(group, params)
+        known = self._flat_state.get(key_)
+        flat: dict[str, Any] = {}
+        copied: set[str] = set()
+        states = [self.state[p] for p in params]
+        for key, spec in specs.items():
+            if spec.kind == "scalar":
+                flat[key] = states[0][key]._data.copy()
+                continue
+            if known is not None and key in known[1]:
+                array, pieces = known[1][key]
+                if all(st[key]._data is piece for st, piece in zip(states, pieces)):
+                    flat[key] = array
+                    continue
+            flat[key] = _gather([st[key]._data for st in states], offsets, total, spec)
+            copied.add(key)
+        if copied and known is not None:
+            del self._flat_state[key_]  # replaced by the user: the step copies from now on
+        return flat, copied
+
+    # -- checks made before any update ----------------------------------------------------------
     def _where(self, group: dict, p: Tensor) -> str:
         index = next(i for i, q in enumerate(group["params"]) if q is p)
         group_index = next(i for i, g in enumerate(self.param_groups) if g is group)
         return f"parameter {index} of group {group_index}"
 
-    def _check_grads(self, group: dict, params: list) -> None:
-        for p in params:
+    def _check_group(self, group: dict) -> None:
+        """Raise, before anything changes, if a gradient or a state entry of ``group`` can't be used."""
+        specs = self.state_specs(group)
+        for p in group["params"]:
+            if p.grad is None:
+                continue
             grad, data = p.grad._data, p._data
             problem = None
             if type(grad) is not type(data) or _backend.device_of(grad) != _backend.device_of(data):
-                problem = (f"has its gradient on {_backend.device_of(grad)} but is on {_backend.device_of(data)}")
+                problem = f"has its gradient on {_backend.device_of(grad)} but is on {_backend.device_of(data)}"
             elif grad.shape != data.shape:
                 problem = f"has a gradient of size {list(grad.shape)} but is of size {list(data.shape)}"
             elif grad.dtype != data.dtype:
                 problem = f"has a gradient of dtype {grad.dtype} but is of dtype {data.dtype}"
             if problem:
                 raise RuntimeError(f"{type(self).__name__}.step: {self._where(group, p)} {problem}")
-
-    def _check_state(self, group: dict, params: list, specs: dict) -> None:
-        for p in params:
-            st = self.state.get(p)
-            if st:
+            state = self.state.get(p)
+            if state:
                 for key, spec in specs.items():
-                    if key in st:
-                        check_state_entry(spec, key, st[key], p._data, self._where(group, p))
+                    check_state_entry(spec, key, state.get(key), data, self._where(group, p))
 
-    def _step_group(self, group: dict, buffers: GroupBuffers, specs: dict) -> bool:
-        """Update one group; returns whether some parameter got its state now."""
-        started = False
-        for bucket in buffers.buckets:
-            n = len(bucket.params)
-            fresh = [i for i in range(n) if bucket.tracked[i] is None] if bucket.fresh else []
-            for i in fresh:
-                bucket.start_state(i, self.state, specs)
-                started = True
-            if not buffers.has_duplicates and len(fresh) in (0, n) and bucket.scalars_agree():
-                coefficients = self._coefficients(group, bucket.scalars, bool(fresh))
-                self._apply(group, bucket, 0, bucket.size, coefficients)
-                continue
-            # Parameters at different steps (or listed twice): one at a time, in group order.
-            first = set(fresh)
-            for entry in buffers.entries:
-                if entry.bucket is bucket:
-                    i = entry.index
-                    coefficients = self._coefficients(group, bucket.scalar_pieces(i), i in first)
-                    first.discard(i)
-                    start = bucket.offsets[i]
-                    self._apply(group, bucket, start, start + entry.view.size, coefficients)
-        return started
+    # -- memory ---------------------------------------------------------------------------------
+    def scratch_bytes(self) -> int:
+        """Predicted bytes of the temporary arrays one ``step()`` allocates and frees again.
 
-    def _apply(self, group: dict, bucket: Bucket, start: int, stop: int, coefficients: Any) -> None:
-        """Run the update rule over elements ``[start, stop)`` of a bucket's flat arrays.
-
-        On the host this goes a chunk at a time, with scratch arrays allocated once: large
-        temporary arrays would cost page faults at every step, while chunks stay in cache.
+        Reference path: ``temporaries`` arrays of the largest parameter. Multi-tensor path: the
+        gathered parameters and gradients of the largest run plus ``temporaries`` arrays of its length.
         """
-        work = bucket.work
-        if work is None:
-            kind = (type(bucket.data), bucket.data.dtype)
-            work = bucket.work = self._work.get(kind) or self._work.setdefault(kind, Workspace(bucket.data,
-                                                                                                 *self._scratch))
-        chunk = work.chunk or max(stop - start, 1)
-        flat = bucket.flat
-        if start == 0 and stop == bucket.size <= chunk:  # the whole bucket at once: no slicing
-            state = {key: flat[key] for key in bucket.tensor_keys + bucket.bit_keys}
-            self._update(group, bucket.data, bucket.grad, state, coefficients, work.scratch(stop))
-            return
-        for lo in range(start, stop, chunk):
-            hi = min(lo + chunk, stop)
-            state = {key: flat[key][lo:hi] for key in bucket.tensor_keys}
-            for key in bucket.bit_keys:  # chunks and parameters start at multiples of 8 elements
-                state[key] = flat[key][lo // 8:(hi + 7) // 8]
-            self._update(group, bucket.data[lo:hi], bucket.grad[lo:hi], state, coefficients, work.scratch(hi - lo))
+        largest = 0
+        for group in self.param_groups:
+            params = [p for p in dict.fromkeys(group["params"]) if p.requires_grad]
+            if not params:
+                continue
+            if self.uses_multi_tensor(group):
+                runs: dict[tuple, int] = {}
+                for p in params:
+                    kind = (str(p.device), p._data.dtype.str)
+                    runs[kind] = runs.get(kind, 0) + -(-p.numel() // ALIGN) * ALIGN * p.element_size()
+                largest = max(largest, (2 + self.temporaries) * max(runs.values()))
+            else:
+                largest = max(largest, self.temporaries * max(p.nbytes for p in params))
+        return largest
 
     # -- state dicts ----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -480,27 +560,22 @@ class Optimizer:
             else:
                 new_state[key] = value
 
-        for buffers in self._buffers.values():
-            buffers.release(None)
-        self._buffers = {}
         self.state = new_state
         self.param_groups = new_groups
-        if type(self).step is Optimizer.step:
-            for group in new_groups:
-                self._lay_out(group, [p for p in group["params"] if p.requires_grad])
+        self._flat_state = {}
 
     def _load_param_state(self, param: Tensor, value: Any, group: dict, index: Any) -> dict:
         """Check one parameter's saved state against the parameter and return a converted copy."""
         if not isinstance(value, dict):
             raise ValueError(f"loaded state dict has state for parameter {index} that is not a dict")
-        specs = self._state_specs(group)
+        specs = self.state_specs(group)
         if value:
             missing = [k for k in specs if k not in value]
             if missing:
                 raise ValueError(f"loaded state dict has no '{missing[0]}' for parameter {index}, which its group's "
                                  f"settings need (it has {list(value)})")
         data = param._data
-        out = ParamState()
+        out = {}
         for key, v in value.items():
             spec = specs.get(key)
             if spec is None:
@@ -508,7 +583,7 @@ class Optimizer:
                 continue
             array = v._data if isinstance(v, Tensor) else v
             shape = tuple(getattr(array, "shape", ()))
-            expected = state_shape(spec, data)
+            expected = spec.shape(data)
             if spec.kind == "scalar":
                 bad = numpy.size(_backend.to_host(array)) != 1
             else:
@@ -532,6 +607,30 @@ class Optimizer:
         return out
 
 
+def check_state_entry(spec: StateSpec, key: str, value: Any, param: Any, where: str) -> None:
+    """Raise RuntimeError if a state entry can't belong to ``param`` (missing, wrong shape or device)."""
+    if value is None:
+        raise RuntimeError(f"optimizer state of {where} has no '{key}'")
+    array = _array(value)
+    if not hasattr(array, "shape"):
+        raise RuntimeError(f"optimizer state '{key}' of {where} should be a tensor, but is {typename(value)}")
+    if spec.kind == "scalar":
+        if array.size != 1:
+            raise RuntimeError(f"optimizer state '{key}' of {where} should hold one value, but has shape "
+                               f"{list(array.shape)}")
+        return
+    expected = spec.shape(param)
+    if tuple(array.shape) != tuple(expected):
+        raise RuntimeError(f"optimizer state '{key}' of {where} has shape {list(array.shape)}, "
+                           f"expected {list(expected)}")
+    if type(array) is not type(param):
+        raise RuntimeError(f"optimizer state '{key}' of {where} is on {_backend.device_of(array)} but the "
+                           f"parameter is on {_backend.device_of(param)}")
+    if spec.kind == "tensor" and array.dtype != param.dtype:
+        raise RuntimeError(f"optimizer state '{key}' of {where} has dtype {array.dtype} but the parameter has "
+                           f"dtype {param.dtype}")
+
+
 def _cast_tensor(value: Any, like: Any) -> Tensor:
     """A copy of ``value`` on ``like``'s device, with ``like``'s dtype if both are floating point."""
     array = value._data if isinstance(value, Tensor) else value
@@ -541,8 +640,43 @@ def _cast_tensor(value: Any, like: Any) -> Tensor:
     return Tensor._wrap(_backend.move(host, _backend.device_of(like)))
 
 
-def group_lr(group: dict) -> float:
-    """The group's learning rate as a Python float (torch also accepts a 1-element tensor)."""
-    lr = group["lr"]
-    return float(lr) if not isinstance(lr, float) else lr
+# -- flat layout of the multi-tensor step ----------------------------------------------------------
+def _layout(arrays: list) -> tuple[list, int]:
+    """Where each array starts when laid end to end, each at a multiple of ``ALIGN``, and the total length."""
+    offsets, total = [], 0
+    for a in arrays:
+        offsets.append(total)
+        total += -(-a.size // ALIGN) * ALIGN
+    return offsets, total
 
+
+def _gather(arrays: list, offsets: list, total: int, spec: StateSpec = ZEROS) -> Any:
+    """A new flat array holding ``arrays`` at ``offsets`` (zeros in the gaps)."""
+    first = arrays[0]
+    bits = spec.kind == "bits"
+    flat = xp_of(first).zeros(total // 8 if bits else total, dtype=first.dtype)
+    for a, off in zip(arrays, offsets):
+        if bits:
+            flat[off // 8:off // 8 + a.size] = a
+        else:
+            flat[off:off + a.size] = a.reshape(-1)
+    return flat
+
+
+def _piece(flat: Any, off: int, spec: StateSpec, like: Any) -> Any:
+    """The view of ``flat`` that holds the entry of the parameter ``like`` starting at ``off``."""
+    if spec.kind == "bits":
+        return flat[off // 8:off // 8 + spec.shape(like)[0]]
+    return flat[off:off + like.size].reshape(like.shape)
+
+
+def _scatter(target: Any, flat: Any, off: int, spec: StateSpec) -> None:
+    """Copy a parameter's entry back from the flat array ``flat`` into its own array ``target``."""
+    if spec.kind == "bits":
+        target[...] = flat[off // 8:off // 8 + target.size]
+    else:
+        target[...] = flat[off:off + target.size].reshape(target.shape)
+
+
+def _run_key(group: dict, params: list) -> tuple:
+    return (id(group), *map(id, params))

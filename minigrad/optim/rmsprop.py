@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import xp_of
-from .optimizer import STEP, ZEROS, Optimizer, Scratch, StateSpec, advance, check_lr, decayed_grad, group_lr, lerp_
+from .optimizer import STEP, ZEROS, Optimizer, StateSpec, advance, check_lr, decayed, group_lr, lerp_
 
 __all__ = ["RMSprop"]
 
@@ -37,8 +37,6 @@ class RMSprop(Optimizer):
     (``momentum_buffer``) or centered (``grad_avg``); 5× with both.
     """
 
-    _scratch = (3, 0)
-
     def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
@@ -56,7 +54,7 @@ class RMSprop(Optimizer):
                     "maximize": maximize, "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def _state_specs(self, group: dict) -> dict[str, StateSpec]:
+    def state_specs(self, group: dict) -> dict[str, StateSpec]:
         specs = {"step": STEP, "square_avg": ZEROS}
         if group["momentum"] > 0:
             specs["momentum_buffer"] = ZEROS
@@ -64,34 +62,24 @@ class RMSprop(Optimizer):
             specs["grad_avg"] = ZEROS
         return specs
 
-    def _coefficients(self, group: dict, scalars: dict, fresh: bool) -> Any:
-        advance(scalars["step"])  # counted, never used: RMSprop has no bias correction
-
-    def _update(self, group: dict, param: Any, grad: Any, state: dict, coefficients: Any, tmp: Scratch) -> None:
+    def _param_step(self, group: dict, param: Any, grad: Any, state: dict, first: bool) -> None:
         xp = xp_of(param)
-        a, b, c = tmp.floats
-        alpha = group["alpha"]
-        g = decayed_grad(grad, param, group["maximize"], group["weight_decay"], out=a)
+        alpha, lr = group["alpha"], group_lr(group)
+        advance(state["step"])  # counted, never used: RMSprop has no bias correction
+        g = decayed(grad, param, group["maximize"], group["weight_decay"])
         square_avg = state["square_avg"]
         square_avg *= alpha
-        square = xp.multiply(g, 1 - alpha, out=b)
-        square *= g
-        square_avg += square
+        square_avg += (1 - alpha) * g * g  # v = α·v + (1-α)·g²
         if group["centered"]:
             grad_avg = state["grad_avg"]
-            lerp_(grad_avg, g, 1 - alpha, tmp=b)
-            avg = xp.subtract(square_avg, xp.multiply(grad_avg, grad_avg, out=b), out=b)
-            xp.sqrt(avg, out=avg)
+            lerp_(grad_avg, g, 1 - alpha)
+            avg = xp.sqrt(square_avg - grad_avg * grad_avg) + group["eps"]
         else:
-            avg = xp.sqrt(square_avg, out=b)
-        avg += group["eps"]
-        lr = group_lr(group)
+            avg = xp.sqrt(square_avg) + group["eps"]
         if group["momentum"] > 0:
             buf = state["momentum_buffer"]
             buf *= group["momentum"]
-            buf += xp.divide(g, avg, out=c)
-            param += xp.multiply(buf, -lr, out=c)
+            buf += g / avg
+            param -= lr * buf
         else:
-            update = xp.divide(g, avg, out=b)
-            update *= -lr
-            param += update
+            param -= lr * (g / avg)

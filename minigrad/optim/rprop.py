@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import xp_of
-from .optimizer import STEP, ZEROS, Optimizer, Scratch, StateSpec, advance, check_lr, group_lr
+from .optimizer import STEP, ZEROS, Optimizer, StateSpec, advance, check_lr, group_lr
 
 __all__ = ["Rprop"]
 
@@ -43,8 +43,6 @@ class Rprop(Optimizer):
     represented still counts, where torch would see 0).
     """
 
-    _scratch = (2, 3)
-
     def __init__(self, params: Any, lr: float = 1e-2, etas: tuple[float, float] = (0.5, 1.2),
                  step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False,
@@ -56,53 +54,43 @@ class Rprop(Optimizer):
                     "differentiable": differentiable, "capturable": capturable, "packed_signs": packed_signs}
         super().__init__(params, defaults)
 
-    def _state_specs(self, group: dict) -> dict[str, StateSpec]:
+    def state_specs(self, group: dict) -> dict[str, StateSpec]:
         if group["packed_signs"]:
             prev = {"prev_positive": StateSpec("bits", 0), "prev_negative": StateSpec("bits", 0)}
         else:
             prev = {"prev": ZEROS}
+        # The first step size is the lr of the moment the state is made: a scheduler has no effect.
         return {"step": STEP, **prev, "step_size": StateSpec("tensor", group_lr(group))}
 
-    def _coefficients(self, group: dict, scalars: dict, fresh: bool) -> Any:
-        advance(scalars["step"])  # counted, never used in the update
-
-    def _update(self, group: dict, param: Any, grad: Any, state: dict, coefficients: Any, tmp: Scratch) -> None:
+    def _param_step(self, group: dict, param: Any, grad: Any, state: dict, first: bool) -> None:
         xp = xp_of(param)
-        a, b = tmp.floats
-        grow, shrink, keep = tmp.masks
         etaminus, etaplus = group["etas"]
         step_size_min, step_size_max = group["step_sizes"]
         scalar = param.dtype.type  # factors in the parameter's dtype, as torch stores them
-        g = xp.negative(grad, out=a) if group["maximize"] else grad
+        advance(state["step"])  # counted, never used in the update
+        g = -grad if group["maximize"] else grad.copy()
 
         if group["packed_signs"]:
-            prev = xp.subtract(_unpack(state["prev_positive"], param.size),
-                               _unpack(state["prev_negative"], param.size), out=b, dtype=b.dtype)
+            n = param.size
+            prev = _unpack(state["prev_positive"], n).astype(param.dtype) - _unpack(state["prev_negative"], n)
+            prev = prev.reshape(param.shape)
         else:
             prev = state["prev"]
         # +1: same sign as the previous gradient, -1: the sign changed, 0: a zero on either side.
-        agreement = xp.sign(xp.multiply(g, prev, out=b), out=b)
-        xp.greater(agreement, 0, out=grow)
-        xp.less(agreement, 0, out=shrink)
-        xp.equal(agreement, 0, out=keep)
-        factor = agreement
-        xp.copyto(factor, scalar(etaplus), where=grow)
-        xp.copyto(factor, scalar(etaminus), where=shrink)
-        xp.copyto(factor, scalar(1), where=keep)
+        agreement = xp.sign(g * prev)
+        factor = agreement.copy()
+        factor[agreement > 0] = scalar(etaplus)
+        factor[agreement < 0] = scalar(etaminus)
+        factor[agreement == 0] = scalar(1)
         step_size = state["step_size"]
         step_size *= factor
         xp.clip(step_size, step_size_min, step_size_max, out=step_size)
 
-        if g is not a:
-            xp.copyto(a, g)
-            g = a
-        xp.copyto(g, scalar(0), where=shrink)  # no move where the sign changed, and 0 is remembered
-        move = xp.sign(g, out=b)
-        move *= step_size
-        param -= move
+        g[agreement < 0] = 0  # no move where the sign changed, and 0 is remembered
+        param -= xp.sign(g) * step_size
         if group["packed_signs"]:
-            state["prev_positive"][...] = xp.packbits(xp.greater(g, 0, out=grow))
-            state["prev_negative"][...] = xp.packbits(xp.less(g, 0, out=shrink))
+            state["prev_positive"][...] = xp.packbits(g.reshape(-1) > 0)
+            state["prev_negative"][...] = xp.packbits(g.reshape(-1) < 0)
         else:
             prev[...] = g
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._backend import xp_of
-from .optimizer import ZEROS, Optimizer, Scratch, StateSpec, check_lr, decayed_grad, group_lr
+from .optimizer import ZEROS, Optimizer, StateSpec, check_lr, decayed, group_lr
 
 __all__ = ["SGD"]
 
@@ -52,27 +51,18 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
-    def _state_specs(self, group: dict) -> dict[str, StateSpec]:
+    def state_specs(self, group: dict) -> dict[str, StateSpec]:
         return {"momentum_buffer": ZEROS} if group["momentum"] != 0 else {}
 
-    def _coefficients(self, group: dict, scalars: dict, fresh: bool) -> Any:
-        return fresh
-
-    def _update(self, group: dict, param: Any, grad: Any, state: dict, fresh: bool, tmp: Scratch) -> None:
-        xp = xp_of(param)
-        a, b = tmp.floats
-        momentum = group["momentum"]
-        d = decayed_grad(grad, param, group["maximize"], group["weight_decay"], out=a)
+    def _param_step(self, group: dict, param: Any, grad: Any, state: dict, first: bool) -> None:
+        lr, momentum, dampening = group_lr(group), group["momentum"], group["dampening"]
+        d = decayed(grad, param, group["maximize"], group["weight_decay"])
         if momentum != 0:
             buf = state["momentum_buffer"]
-            if fresh:
+            if first:
                 buf[...] = d  # the first buffer is the gradient itself: no dampening yet
             else:
                 buf *= momentum
-                dampening = group["dampening"]
-                buf += d if dampening == 0 else xp.multiply(d, 1 - dampening, out=b)
-            if group["nesterov"]:
-                d = xp.add(d, xp.multiply(buf, momentum, out=b), out=b)
-            else:
-                d = buf
-        param += xp.multiply(d, -group_lr(group), out=b)
+                buf += (1 - dampening) * d if dampening != 0 else d
+            d = d + momentum * buf if group["nesterov"] else buf
+        param -= lr * d
