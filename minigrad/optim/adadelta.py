@@ -34,6 +34,8 @@ class Adadelta(Optimizer):
     **Memory**: 4× (``square_avg``, ``acc_delta``, plus a 0-dim ``step``).
     """
 
+    temporaries = 5
+
     def __init__(self, params: Any, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0,
                  foreach: bool | None = None, *, capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False) -> None:

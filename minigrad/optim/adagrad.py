@@ -33,6 +33,8 @@ class Adagrad(Optimizer):
     **Memory**: 3× (``sum``, plus a 0-dim ``step``), taken before training starts.
     """
 
+    temporaries = 4
+
     state_at_init = True
 
     def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,

@@ -46,6 +46,8 @@ class Adam(Optimizer):
     (``max_exp_avg_sq``).
     """
 
+    temporaries = 4
+
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False,

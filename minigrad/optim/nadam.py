@@ -50,6 +50,8 @@ class NAdam(Optimizer):
     **Memory**: 4× (``exp_avg``, ``exp_avg_sq``, plus 0-dim ``step`` and ``mu_product``).
     """
 
+    temporaries = 4
+
     def __init__(self, params: Any, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, momentum_decay: float = 4e-3, decoupled_weight_decay: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,

@@ -348,50 +348,56 @@ class Optimizer:
     def _multi_tensor_step(self, group: dict) -> None:
         """The update rule once per run of parameters that share a device, a dtype and their scalar state.
 
-        A parameter listed twice in a group is stepped twice, as in the reference loop: its second
-        occurrence goes in a second round, after the first has been written back.
+        Parameters whose memory overlaps (one listed twice, weights tied through ``.data``) are
+        stepped one after the other, as in the reference loop: the later one goes in a later
+        round, gathered after the earlier one has been written back.
         """
         specs = self.state_specs(group)
-        rounds: list[list] = []
-        seen: dict[int, int] = {}
-        for p in group["params"]:
-            if p.grad is not None:
-                k = seen[id(p)] = seen.get(id(p), -1) + 1
-                if k == len(rounds):
-                    rounds.append([])
-                rounds[k].append(p)
-        for params in rounds:
+        scalar_keys = [key for key, spec in specs.items() if spec.kind == "scalar"]
+        for params in _rounds([p for p in group["params"] if p.grad is not None]):
             runs: dict[tuple, list] = {}
             for p in params:
                 state = self.state.get(p)
-                scalars = tuple((key, value._data.dtype.str, value._data.item()) for key, value in state.items()
-                                if specs.get(key, ZEROS).kind == "scalar") if state else None
-                kind = (type(p._data), str(_backend.device_of(p._data)), p._data.dtype.str, scalars)
+                # Parameters at different steps need different bias corrections: separate runs.
+                scalars = tuple((state[key]._data.dtype, state[key]._data.item()) for key in scalar_keys) \
+                    if state else None
+                kind = (type(p._data), str(_backend.device_of(p._data)), p._data.dtype, scalars)
                 runs.setdefault(kind, []).append(p)
             for run in runs.values():
                 self._run_step(group, run, specs)
 
     def _run_step(self, group: dict, params: list, specs: dict) -> None:
+        """One run: state laid out flat, the rule applied a chunk of parameters at a time."""
         first = not self.state.get(params[0])
         data = [p._data for p in params]
         offsets, total = _layout(data)
-        flat_param = _gather(data, offsets, total)
-        flat_grad = _gather([p.grad._data for p in params], offsets, total)
         if first:
-            flat, copied = self._start_flat_state(group, params, specs, offsets, total), {}
+            flat, copied = self._start_flat_state(group, params, specs, offsets, total), set()
         else:
             flat, copied = self._flat_state_of(group, params, specs, offsets, total)
-        self._param_step(group, flat_param, flat_grad, flat, first)
-        for p, off in zip(params, offsets):
-            p._data[...] = flat_param[off:off + p._data.size].reshape(p._data.shape)
-        for key, array in flat.items():
-            spec = specs.get(key, ZEROS)
-            if spec.kind == "scalar":
-                for p in params:
-                    self.state[p][key]._data[...] = array
-            elif key in copied:
-                for p, off in zip(params, offsets):
-                    _scatter(self.state[p][key]._data, array, off, spec)
+        scalars = {key: array for key, array in flat.items() if specs.get(key, ZEROS).kind == "scalar"}
+        for i, j in _chunks(data, offsets, total):
+            lo, hi = offsets[i], (offsets[j] if j < len(params) else total)
+            chunk = params[i:j]
+            local = [off - lo for off in offsets[i:j]]
+            param = _gather(data[i:j], local, hi - lo)
+            grad = _gather([p.grad._data for p in chunk], local, hi - lo)
+            state = {}
+            for key, array in flat.items():
+                kind = specs.get(key, ZEROS).kind
+                if kind == "scalar":  # every chunk advances the same starting values
+                    state[key] = scalars[key].copy()
+                else:
+                    state[key] = array[lo // 8:hi // 8] if kind == "bits" else array[lo:hi]
+            self._param_step(group, param, grad, state, first)
+            for p, off in zip(chunk, local):
+                p._data[...] = param[off:off + p._data.size].reshape(p._data.shape)
+        for key in scalars:
+            for p in params:
+                self.state[p][key]._data[...] = state[key]
+        for key in copied:
+            for p, off in zip(params, offsets):
+                _scatter(self.state[p][key]._data, flat[key], off, specs[key])
 
     def _start_runs(self, group: dict, params: list) -> None:
         """Create the state of ``params`` now, in flat arrays per device and dtype (Adagrad's eager state)."""
@@ -462,7 +468,8 @@ class Optimizer:
                 continue
             grad, data = p.grad._data, p._data
             problem = None
-            if type(grad) is not type(data) or _backend.device_of(grad) != _backend.device_of(data):
+            if type(grad) is not type(data) or (type(data) is not numpy.ndarray and
+                                                _backend.device_of(grad) != _backend.device_of(data)):
                 problem = f"has its gradient on {_backend.device_of(grad)} but is on {_backend.device_of(data)}"
             elif grad.shape != data.shape:
                 problem = f"has a gradient of size {list(grad.shape)} but is of size {list(data.shape)}"
@@ -473,7 +480,14 @@ class Optimizer:
             state = self.state.get(p)
             if state:
                 for key, spec in specs.items():
-                    check_state_entry(spec, key, state.get(key), data, self._where(group, p))
+                    value = state.get(key)
+                    array = getattr(value, "_data", None)
+                    if spec.kind == "tensor" and type(array) is type(data) and array.shape == data.shape \
+                            and array.dtype == data.dtype:
+                        continue  # the common case, checked in one line
+                    problem = state_entry_problem(spec, key, value, data)
+                    if problem:
+                        raise RuntimeError(problem.format(where=self._where(group, p)))
 
     # -- memory ---------------------------------------------------------------------------------
     def scratch_bytes(self) -> int:
@@ -607,28 +621,29 @@ class Optimizer:
         return out
 
 
-def check_state_entry(spec: StateSpec, key: str, value: Any, param: Any, where: str) -> None:
-    """Raise RuntimeError if a state entry can't belong to ``param`` (missing, wrong shape or device)."""
+def state_entry_problem(spec: StateSpec, key: str, value: Any, param: Any) -> str | None:
+    """What keeps a state entry from belonging to ``param`` (missing, wrong shape, device or dtype), or None.
+
+    The text has a ``{where}`` field for the parameter's place in the optimizer.
+    """
     if value is None:
-        raise RuntimeError(f"optimizer state of {where} has no '{key}'")
+        return f"optimizer state of {{where}} has no '{key}'"
     array = _array(value)
     if not hasattr(array, "shape"):
-        raise RuntimeError(f"optimizer state '{key}' of {where} should be a tensor, but is {typename(value)}")
+        return f"optimizer state '{key}' of {{where}} should be a tensor, but is {typename(value)}"
     if spec.kind == "scalar":
         if array.size != 1:
-            raise RuntimeError(f"optimizer state '{key}' of {where} should hold one value, but has shape "
-                               f"{list(array.shape)}")
-        return
+            return f"optimizer state '{key}' of {{where}} should hold one value, but has shape {list(array.shape)}"
+        return None
     expected = spec.shape(param)
     if tuple(array.shape) != tuple(expected):
-        raise RuntimeError(f"optimizer state '{key}' of {where} has shape {list(array.shape)}, "
-                           f"expected {list(expected)}")
+        return f"optimizer state '{key}' of {{where}} has shape {list(array.shape)}, expected {list(expected)}"
     if type(array) is not type(param):
-        raise RuntimeError(f"optimizer state '{key}' of {where} is on {_backend.device_of(array)} but the "
-                           f"parameter is on {_backend.device_of(param)}")
+        return (f"optimizer state '{key}' of {{where}} is on {_backend.device_of(array)} but the parameter is on "
+                f"{_backend.device_of(param)}")
     if spec.kind == "tensor" and array.dtype != param.dtype:
-        raise RuntimeError(f"optimizer state '{key}' of {where} has dtype {array.dtype} but the parameter has "
-                           f"dtype {param.dtype}")
+        return f"optimizer state '{key}' of {{where}} has dtype {array.dtype} but the parameter has dtype {param.dtype}"
+    return None
 
 
 def _cast_tensor(value: Any, like: Any) -> Tensor:
@@ -641,6 +656,56 @@ def _cast_tensor(value: Any, like: Any) -> Tensor:
 
 
 # -- flat layout of the multi-tensor step ----------------------------------------------------------
+# On the host the rule runs over chunks of about this many elements: its temporary arrays then stay
+# in the cache, and come back from the allocator at each chunk without new page faults. On a GPU a
+# run is one chunk, since every operation there is a kernel launch.
+CHUNK = 1 << 15
+
+
+def _chunks(arrays: list, offsets: list, total: int) -> list[tuple[int, int]]:
+    """Split a run into consecutive ranges of parameters ``[i, j)`` of about ``CHUNK`` elements."""
+    if type(arrays[0]) is not numpy.ndarray:
+        return [(0, len(arrays))]
+    ranges, i = [], 0
+    for j in range(1, len(arrays) + 1):
+        end = offsets[j] if j < len(arrays) else total
+        if end - offsets[i] >= CHUNK or j == len(arrays):
+            ranges.append((i, j))
+            i = j
+    return ranges
+
+
+def _rounds(params: list) -> list[list]:
+    """Split ``params`` into rounds in which no two parameters share memory, keeping their order."""
+    roots = {id(p._data if p._data.base is None else p._data.base) for p in params}
+    if len(roots) == len(params):  # each parameter owns its memory (or views a different array)
+        return [params]
+    rounds: list[list] = []
+    placed: list[tuple] = []  # (extent, round) of the parameters so far
+    for p in params:
+        lo, hi = _extent(p._data)
+        k = 1 + max((r for (a, b), r in placed if a < hi and lo < b), default=-1)
+        placed.append(((lo, hi), k))
+        if k == len(rounds):
+            rounds.append([])
+        rounds[k].append(p)
+    return rounds
+
+
+def _extent(a: Any) -> tuple[int, int]:
+    """The addresses of the first byte ``a`` can touch and of the byte after the last."""
+    start = a.__array_interface__["data"][0] if isinstance(a, numpy.ndarray) else a.data.ptr
+    lo = hi = start
+    for n, stride in zip(a.shape, a.strides):
+        if n == 0:
+            return start, start
+        if stride < 0:
+            lo += stride * (n - 1)
+        else:
+            hi += stride * (n - 1)
+    return lo, hi + a.itemsize
+
+
 def _layout(arrays: list) -> tuple[list, int]:
     """Where each array starts when laid end to end, each at a multiple of ``ALIGN``, and the total length."""
     offsets, total = [], 0

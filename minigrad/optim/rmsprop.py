@@ -37,6 +37,8 @@ class RMSprop(Optimizer):
     (``momentum_buffer``) or centered (``grad_avg``); 5× with both.
     """
 
+    temporaries = 4
+
     def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:

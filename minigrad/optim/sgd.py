@@ -36,6 +36,8 @@ class SGD(Optimizer):
     momentum (no state at all), 3× with momentum (``momentum_buffer``).
     """
 
+    temporaries = 3
+
     def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None) -> None:
