@@ -1,4 +1,4 @@
-"""Gradient clipping: ``nn.utils.clip_grad_norm_`` and ``nn.utils.clip_grad_value_``."""
+"""``nn.utils``: gradient clipping, and parameters to and from one flat vector."""
 
 from __future__ import annotations
 
@@ -61,3 +61,35 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, f
         if p.grad is not None:
             g = p.grad._data
             xp_of(g).clip(g, -clip_value, clip_value, out=g)
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and joined into one new vector (differentiable, as torch's)."""
+    from ..ops.shape import cat
+
+    params = list(parameters)
+    _check_same_device(params)
+    return cat([p.reshape(-1) for p in params])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Make each parameter a view of its slice of ``vec``, as torch does.
+
+    The parameters keep their identity (optimizers and modules still hold them) but from now on
+    share ``vec``'s memory: writing into ``vec`` changes them.
+    """
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected minigrad.Tensor, but got: {type(vec).__name__}")
+    params = list(parameters)
+    _check_same_device(params)
+    pointer = 0
+    for p in params:
+        n = p.numel()
+        p.data = vec._data[pointer:pointer + n].reshape(p._data.shape)
+        pointer += n
+
+
+def _check_same_device(params: list) -> None:
+    devices = {str(p.device) for p in params}
+    if len(devices) > 1:
+        raise TypeError("Found two parameters on different devices, this is currently not supported.")
