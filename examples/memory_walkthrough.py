@@ -6,7 +6,7 @@ Run from the repository root:  python examples/memory_walkthrough.py   (--fast: 
 2. the 5-8-4-2 network for a batch of 1 and of 100: parameters stay, activations grow;
 3. the multiplier of each optimizer (parameters + gradients + state, over the parameters);
 4. activations: what the graph really keeps, against torchinfo's "outputs x 2" estimate;
-5. one training step: the predicted peak against a tracemalloc measurement.
+5. one training step: the predicted peaks of backward and of step() against tracemalloc.
 """
 
 from __future__ import annotations
@@ -112,9 +112,10 @@ def activations() -> dict:
 
 
 def training_step(fast: bool = False) -> list:
-    section("5. One training step: predicted peak against tracemalloc")
-    print(f"  {'model':16} {'batch':>5} {'optimizer':13} {'params+grads+state':>18} {'course sum':>11} "
-          f"{'predicted':>10} {'measured':>10}")
+    section("5. One training step: predicted peaks against tracemalloc")
+    print("  zero_grad(), forward, loss, backward, then optimizer.step(); absolute peaks of each phase")
+    print(f"  {'model':16} {'batch':>5} {'optimizer':13} {'course sum':>11} {'backward: predicted':>20} "
+          f"{'measured':>9} {'step(): predicted':>18} {'measured':>9}")
     models = [(300, 200, 10)] if fast else [(784, 256, 128, 10), (100, 400, 400, 10)]
     rows = []
     for sizes in models:
@@ -122,39 +123,48 @@ def training_step(fast: bool = False) -> list:
             for name, make in (("SGD", lambda p: optim.SGD(p, lr=0.01)),
                                ("SGD momentum", lambda p: optim.SGD(p, lr=0.01, momentum=0.9)),
                                ("Adam", lambda p: optim.Adam(p))):
-                predicted, measured, report = step_peak(sizes, batch, make)
-                persistent = report.param_bytes + report.grad_bytes + report.state_bytes
-                rows.append((sizes, batch, name, report.training_total, predicted, measured))
-                print(f"  {'-'.join(map(str, sizes)):16} {batch:5} {name:13} {format_bytes(persistent):>18} "
-                      f"{format_bytes(report.training_total):>11} {format_bytes(predicted):>10} "
-                      f"{format_bytes(measured):>10}")
-    print("  'course sum' = params + grads + state + saved activations. The real peak is higher: backward also")
-    print("  holds the gradient of each activation, and minigrad's optimizers keep scratch arrays for their")
-    print("  updates. The prediction adds both (see docs/memory.md).")
+                row = step_peaks(sizes, batch, make)
+                row.update(model=sizes, batch=batch, optimizer=name)
+                rows.append(row)
+                print(f"  {'-'.join(map(str, sizes)):16} {batch:5} {name:13} {format_bytes(row['course_sum']):>11} "
+                      f"{format_bytes(row['backward'][0]):>20} {format_bytes(row['backward'][1]):>9} "
+                      f"{format_bytes(row['update'][0]):>18} {format_bytes(row['update'][1]):>9}")
+    print("  'course sum' = params + grads + state + saved activations. Backward goes above it: it also holds")
+    print("  the gradient of each activation. step() holds the gradients and the optimizer's temporary arrays;")
+    print("  their prediction is an upper bound, one number of arrays per optimizer class, for the option that")
+    print("  needs the most (plain SGD needs fewer than SGD with Nesterov and weight decay). See docs/memory.md.")
     return rows
 
 
-def step_peak(sizes: tuple, batch: int, make) -> tuple[int, int, object]:
-    layers: list = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+def step_peaks(sizes: tuple, batch: int, make) -> dict:
+    """Predicted and measured peaks of the two phases of a step, after a first step made the state."""
     target = torch.randint(0, sizes[-1], (batch,))
     with measure():  # one trace for the whole run, so frees of earlier arrays are seen
-        with measure() as setup:
+        with measure() as setup:  # the model made inside: arrays made before tracing are not seen
+            layers: list = []
+            for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+                layers += [nn.Linear(n_in, n_out), nn.ReLU()]
             model = nn.Sequential(*layers[:-1])
             opt = make(model.parameters())
             x = torch.randn(batch, sizes[0])
-            F.cross_entropy(model(x), target).backward()  # a first step lays out the optimizer's buffers
-            opt.step()
             opt.zero_grad()
+            F.cross_entropy(model(x), target).backward()
+            opt.step()  # the state exists from here on
         report = summary(model, (batch, sizes[0]), optimizer=opt,
                          loss_fn=lambda out: F.cross_entropy(out, target))
-        with measure() as step:
-            loss = F.cross_entropy(model(x), target)
+        with measure() as backward:
             opt.zero_grad()
+            out = model(x)
+            loss = F.cross_entropy(out, target)
             loss.backward()
+        with measure() as update:
             opt.step()
-    return report.step_peak, setup.array_current + step.peak, report
+    before = setup.array_current
+    predicted_backward = report.param_bytes + report.state_bytes + report.backward_peak
+    return {"course_sum": report.training_total, "largest_param": max(p.nbytes for p in model.parameters()),
+            "backward": (predicted_backward, before + backward.peak),
+            "update": (report.update_peak, before + backward.array_current + update.peak),
+            "step": (report.step_peak, before + max(backward.peak, backward.array_current + update.peak))}
 
 
 def main(fast: bool = False) -> dict:

@@ -2,7 +2,8 @@
 
 * ``param_count(model)``, ``param_bytes(model)``: the course's sizeof(type) x (n x k + k);
 * ``summary(model, input_size, optimizer)``: a torchinfo-like table of parameters,
-  gradients, optimizer state and the activations the graph really keeps for backward;
+  gradients, optimizer state and the activations the graph really keeps for backward,
+  and the predicted peak of a training step;
 * ``measure()``: a context manager reporting the peak and current array memory of a block.
 
 docs/memory.md explains the figures and where the course's rules of thumb come from.
@@ -10,10 +11,10 @@ docs/memory.md explains the figures and where the course's rules of thumb come f
 
 from .activations import saved_bytes
 from .measure import Measurement, measure
-from .optimizer_state import STATE_RULES, measure_state, predict_state
+from .optimizer_state import measure_state, predict_state
 from .report import MemoryReport, ModuleRow
 from .summary import param_bytes, param_count, summary
 from .units import format_bytes
 
-__all__ = ["Measurement", "MemoryReport", "ModuleRow", "STATE_RULES", "format_bytes", "measure", "measure_state",
-           "param_bytes", "param_count", "predict_state", "saved_bytes", "summary"]
+__all__ = ["Measurement", "MemoryReport", "ModuleRow", "format_bytes", "measure", "measure_state", "param_bytes",
+           "param_count", "predict_state", "saved_bytes", "summary"]

@@ -19,7 +19,7 @@ class ModuleRow:
     params: int
     param_bytes: int
     grad_bytes: int
-    state_bytes: int | None  # predicted optimizer state; None without an optimizer
+    state_bytes: int | None  # optimizer state: predicted, or the real one for a state the optimizer does not describe
     activation_bytes: int
     has_children: bool = False
 
@@ -42,16 +42,27 @@ class MemoryReport:
     input_bytes: int
     inference_activation_peak: int
     optimizer: str | None = None
-    state_bytes: int | None = None  # predicted
-    state_full_size_bytes: int | None = None  # predicted, only the tensors as large as their parameter
+    state_bytes: int | None = None  # predicted, from the optimizer's state_specs()
+    # False for an optimizer with its own step() and no state_specs(): nothing describes its state, so
+    # the totals count its real state (state_bytes_measured), once it has made it.
+    state_predicted: bool = True
+    state_full_size_bytes: int | None = None  # only the state tensors as large as their parameter
     state_bytes_measured: int | None = None  # from the optimizer's real state, when it has any
-    state_bytes_allocated: int | None = None  # the buffers holding that state (flat buffers add alignment)
-    backward_peak: int = 0  # besides parameters, gradients and state: see timeline.py
-    workspace_bytes: int = 0  # scratch arrays the optimizer keeps for its updates (predicted)
+    state_bytes_allocated: int | None = None  # the arrays holding that state (foreach's flat arrays add padding)
+    scratch_bytes: int | None = None  # temporary arrays of one step(), freed before it returns; None: not known
+    backward_peak: int = 0  # besides parameters and state: see timeline.py
+    update_peak: int | None = None  # predicted peak during optimizer.step(), everything included
     step_peak: int | None = None  # predicted peak of one training step (see docs/memory.md)
     first_step_peak: int | None = None  # the first step, when the optimizer has not run yet
 
     # -- totals ---------------------------------------------------------------------------
+    @property
+    def state_in_totals(self) -> int:
+        """The optimizer state the totals count: the prediction, or the real state where there is none."""
+        if self.state_predicted:
+            return self.state_bytes or 0
+        return self.state_bytes_measured or 0
+
     @property
     def inference_total(self) -> int:
         """Parameters plus the most activation memory alive at once when each layer's input is freed after it."""
@@ -60,17 +71,17 @@ class MemoryReport:
     @property
     def training_total(self) -> int:
         """Parameters + gradients + optimizer state + every activation saved for backward, all at once."""
-        return self.param_bytes + self.grad_bytes + (self.state_bytes or 0) + self.activation_bytes
+        return self.param_bytes + self.grad_bytes + self.state_in_totals + self.activation_bytes
 
     @property
     def multiplier(self) -> float:
         """(parameters + gradients + optimizer state) / parameters: the course's 2x, 3x, 4x."""
-        return (self.param_bytes + self.grad_bytes + (self.state_bytes or 0)) / self.param_bytes
+        return (self.param_bytes + self.grad_bytes + self.state_in_totals) / self.param_bytes
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d.update(inference_total=self.inference_total, training_total=self.training_total,
-                 multiplier=self.multiplier)
+        d.update(state_in_totals=self.state_in_totals, inference_total=self.inference_total,
+                 training_total=self.training_total, multiplier=self.multiplier)
         return d
 
     def __str__(self) -> str:
@@ -117,20 +128,27 @@ def _render(r: MemoryReport) -> str:
     items = [("Parameters", format_bytes(p), "1x"),
              ("Gradients", format_bytes(r.grad_bytes), _times(r.grad_bytes / p))]
     if r.optimizer is not None:
-        note = _times(r.state_bytes / p)
-        if r.state_bytes_measured is not None:
+        state = r.state_in_totals
+        note = _times(state / p)
+        if not r.state_predicted:
+            why = f"not predicted: {r.optimizer} has its own step() and no state_specs()"
+            note += f", measured ({why})" if r.state_bytes_measured is not None else f" ({why}; step it to measure)"
+        elif r.state_bytes_measured is not None:
             same = r.state_bytes_measured == r.state_bytes
             note += ", measured: " + ("the same" if same else f"{format_bytes(r.state_bytes_measured)} (differs)")
-            if r.state_bytes_allocated != r.state_bytes_measured:
-                note += f", in buffers of {format_bytes(r.state_bytes_allocated)}"
-        items.append((f"Optimizer state ({r.optimizer})", format_bytes(r.state_bytes), note))
+        if r.state_bytes_allocated is not None and r.state_bytes_allocated != r.state_bytes_measured:
+            note += f", in arrays of {format_bytes(r.state_bytes_allocated)}"
+        items.append((f"Optimizer state ({r.optimizer})", format_bytes(state), note))
     items.append(("Activations kept for backward", format_bytes(r.activation_bytes), f"batch of {r.batch_size}"))
     if r.loss_activation_bytes:
         items.append(("  of which by the loss", format_bytes(r.loss_activation_bytes), ""))
     items.append(("Inference total", format_bytes(r.inference_total), "params + peak of live activations"))
     items.append(("Training total", format_bytes(r.training_total), "params + grads + state + activations"))
     if r.optimizer is not None:
-        items.append(("Optimizer scratch (minigrad)", format_bytes(r.workspace_bytes), "kept between steps"))
+        if r.scratch_bytes is None:
+            items.append(("Optimizer scratch per step", "?", f"not predicted: {r.optimizer} has its own step()"))
+        else:
+            items.append(("Optimizer scratch per step", format_bytes(r.scratch_bytes), "during step() only"))
     if r.step_peak is not None:
         items.append(("Training step peak", format_bytes(r.step_peak), "predicted, docs/memory.md"))
     if r.first_step_peak is not None:
@@ -142,7 +160,7 @@ def _render(r: MemoryReport) -> str:
     out.append(thin)
     parts = f"params 1x + grads {_times(r.grad_bytes / p)}"
     if r.optimizer is not None:
-        parts += f" + state {_times(r.state_bytes / p)}"
+        parts += f" + state {_times(r.state_in_totals / p)}"
     out.append(f"Training vs bare parameters: {_times(r.multiplier)} ({parts}), activations on top")
     if any(row.activation_bytes == 0 and row.params and not row.has_children for row in r.rows):
         out.append("Activations: a buffer kept by two layers is counted once, at the first (0 B: already counted)")

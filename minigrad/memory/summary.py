@@ -18,7 +18,7 @@ from .. import _backend, _dtype
 from .._grad_mode import enable_grad
 from ..tensor import Tensor
 from . import optimizer_state as opt_state
-from .activations import GraphLedger, is_array, owned_bytes, owner, tensors_in
+from .activations import GraphLedger, owned_bytes, owner, tensors_in
 from .report import MemoryReport, ModuleRow
 from .timeline import backward_peak
 
@@ -72,7 +72,8 @@ def summary(model: Any, input_size: Sequence[int] | Sequence[Sequence[int]], opt
             loss_fn: Callable[[Any], Tensor] | None = None) -> MemoryReport:
     """Memory of ``model`` for one batch of shape ``input_size`` (the batch included, e.g. ``(64, 784)``).
 
-    ``optimizer``: adds its state (predicted, and measured if it has stepped already).
+    ``optimizer``: adds its state (predicted, and measured if it has made its state already) and the
+    temporary arrays of its ``step()``.
     ``dtype``: of the random input (default: the model's parameter dtype).
     ``batch_dim``: which dimension of ``input_size`` is the batch.
     ``loss_fn``: called on the model's output, so the loss's own saved arrays are counted too
@@ -113,58 +114,47 @@ def summary(model: Any, input_size: Sequence[int] | Sequence[Sequence[int]], opt
         inference_activation_peak=record.inference_peak,
     )
     if optimizer is not None:
-        predicted = opt_state.predict_state(optimizer)
-        report.optimizer = type(optimizer).__name__
-        report.state_bytes = opt_state.total(predicted)
-        report.state_full_size_bytes = opt_state.full_size_total(predicted)
-        measured = opt_state.measure_state(optimizer)
-        if measured:
-            report.state_bytes_measured = opt_state.total(measured)
-            report.state_bytes_allocated = opt_state.allocated_state_bytes(optimizer)
-        report.workspace_bytes, made_per_step = opt_state.workspace_bytes(optimizer)
-    _predict_peaks(report, record, optimizer, params, made_per_step if optimizer is not None else 0)
+        _optimizer_figures(report, optimizer)
+    _predict_peaks(report, record, optimizer)
     return report
 
 
-def _predict_peaks(report: MemoryReport, record: _Record, optimizer: Any, params: list[Tensor],
-                   made_per_step: int) -> None:
-    """The peak of one training step (forward, loss, backward, step), from the phases of the step.
+def _optimizer_figures(report: MemoryReport, optimizer: Any) -> None:
+    """The optimizer's state, predicted from its ``state_specs()`` and read from its real state, and its scratch."""
+    report.optimizer = type(optimizer).__name__
+    report.state_predicted = opt_state.describes_its_state(optimizer)
+    report.state_bytes = opt_state.total(opt_state.predict_state(optimizer))
+    report.state_full_size_bytes = opt_state.predict_full_size(optimizer)
+    measured = opt_state.measure_state(optimizer)
+    if measured:
+        report.state_bytes_measured = opt_state.total(measured)
+        report.state_bytes_allocated = opt_state.allocated_state_bytes(optimizer)
+        if not report.state_predicted:
+            report.state_full_size_bytes = opt_state.measured_full_size(optimizer)
+    report.scratch_bytes = opt_state.scratch_bytes(optimizer)
 
-    In the steady state (any step after the first) the parameters, the gradients' storage, the
-    optimizer state and its scratch arrays exist all along; on top of them come the activations
-    and the gradients in flight during backward (timeline.py), or the arrays the update makes.
+
+def _predict_peaks(report: MemoryReport, record: _Record, optimizer: Any) -> None:
+    """The peak of one training step (``zero_grad()``, forward, loss, backward, ``step()``), phase by phase.
+
+    The parameters and, once made, the optimizer state exist all along. ``zero_grad()`` sets the
+    gradients to None, so they are made again during backward (timeline.py counts each from the
+    moment it appears); then ``step()`` holds them, the batch, the output and the loss, and its
+    own temporary arrays, which it frees before it returns.
     """
     report.backward_peak = record.backward_peak
     p, g, held = report.param_bytes, report.grad_bytes, record.held_bytes
     if optimizer is None:
-        # Gradients appear during backward and stay: no flat storage to copy them into.
-        report.step_peak = max(p + record.first_backward_peak, p + g + held)
+        report.step_peak = p + max(record.backward_peak, g + held)
         return
-    persistent = p + g + (report.state_bytes or 0) + report.workspace_bytes
-    report.step_peak = persistent + max(record.backward_peak, held + made_per_step)
-
-    # Before the optimizer's first step part of that does not exist yet.
-    state_now = report.state_bytes_measured or 0  # Adagrad makes its state up front
-    work_now = opt_state.measured_workspace_bytes(optimizer)
-    if _flattened(params):
-        # The gradients' storage exists already (laid out with the parameters); the state and
-        # the scratch arrays come in step().
-        if state_now < (report.state_bytes or 0) or work_now < report.workspace_bytes:
-            report.first_step_peak = max(p + g + state_now + work_now + record.backward_peak,
-                                         persistent + held + made_per_step)
-    else:
-        # Gradients appear during backward; step() then moves parameters and gradients into the
-        # optimizer's flat buffers (old and new copies exist together for a moment), then the
-        # state made earlier, then makes the rest of the state and its scratch arrays.
-        report.first_step_peak = max(p + state_now + record.first_backward_peak,
-                                     2 * (p + g) + state_now + held,
-                                     p + g + 2 * state_now + held,
-                                     persistent + held + made_per_step)
-
-
-def _flattened(params: list[Tensor]) -> bool:
-    """Whether the trainable parameters already live in an optimizer's flat buffers (views)."""
-    return all(is_array(p._data.base) for p in params if p.requires_grad)
+    state = report.state_in_totals
+    report.update_peak = p + state + g + held + (report.scratch_bytes or 0)
+    report.step_peak = max(p + state + record.backward_peak, report.update_peak)
+    # Before the first step the state does not exist yet (Adagrad's does: it is made in the constructor);
+    # step() makes each parameter's state just before that parameter's update.
+    state_now = report.state_bytes_measured or 0
+    if state_now < state:
+        report.first_step_peak = max(p + state_now + record.backward_peak, report.update_peak)
 
 
 def _input_sizes(input_size: Any, batch_dim: int) -> list[tuple]:
@@ -210,9 +200,8 @@ class _Record:
     calls: dict  # id(module) -> _Call
     loss_bytes: int
     inference_peak: int
-    backward_peak: int  # activations, held arrays and gradients in flight at the worst moment of backward
+    backward_peak: int  # activations, held arrays, gradients in flight and made at the worst moment of backward
     held_bytes: int  # what the caller holds through the step: the batch, the output, the loss
-    first_backward_peak: int  # the same before the optimizer gave the gradients their storage
 
 
 def _run(model: Any, inputs: list[Tensor], params: list[Tensor], loss_fn: Callable | None) -> _Record:
@@ -267,14 +256,16 @@ def _run(model: Any, inputs: list[Tensor], params: list[Tensor], loss_fn: Callab
     root = loss if loss is not None else output
     held = [t._data for t in [*inputs, *tensors_in(output), *([loss] if loss is not None else [])]]
     begin, peak_bwd = backward_peak(root, params, held)
-    _, peak_first = backward_peak(root, params, held, slots=False)
-    return _Record(calls, loss_bytes, peak[0], max(begin, peak_bwd), owned_bytes(held), max(begin, peak_first))
+    return _Record(calls, loss_bytes, peak[0], max(begin, peak_bwd), owned_bytes(held))
 
 
 def _rows(model: Any, record: _Record, params: list[Tensor], optimizer: Any) -> list[ModuleRow]:
     state = {}
     if optimizer is not None:
-        state = {id(p): sum(d.values()) for p, d in opt_state.predict_state(optimizer)}
+        entries = opt_state.predict_state(optimizer)
+        if not opt_state.describes_its_state(optimizer):
+            entries = opt_state.measure_state(optimizer)
+        state = {id(p): sum(d.values()) for p, d in entries}
     counted: set[int] = set()  # a parameter shared by two modules belongs to the first
     rows = []
     for name, module in model.named_modules():

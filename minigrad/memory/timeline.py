@@ -10,7 +10,8 @@ module walks the graph the forward pass recorded, in the order the engine
   saved arrays right after its backward);
 * the gradients in flight: produced by a node, waiting for the next one;
 * what the running node allocates: its input gradients, and the scratch arrays
-  its backward formula needs (``_scratch`` below).
+  its backward formula needs (``_scratch`` below);
+* the parameters' gradients, from the moment each one is made.
 
 The largest total is the backward peak. See docs/memory.md for the whole step.
 """
@@ -42,18 +43,13 @@ GRAD_KIND: dict[str, tuple] = {
 }
 
 
-# Inputs whose gradient the op's backward writes straight into the parameter's slot in its
-# optimizer's flat buffer (Node.grad_destination) when that is where it goes: no new memory.
-WRITES_INTO_SLOT: dict[str, tuple] = {"Addmm": (1, 2)}
-
-
-@dataclass
+@dataclass(eq=False)
 class _Grad:
-    """A gradient array in flight; several pending slots may share one (pass-through)."""
+    """A gradient array in flight; ``refs``: the pending slots and engine variables that hold it."""
 
     shape: tuple
     nbytes: int
-    users: int = 0
+    refs: int = 0
 
 
 def _new_grad(meta: tuple) -> _Grad:
@@ -122,19 +118,43 @@ def _graph(start: Any, param_ids: set) -> tuple[dict, dict, dict, dict]:
     return dependencies, holds, refs, sizes
 
 
-def backward_peak(root: Tensor, params: list[Tensor], held: list[Any], slots: bool = True) -> tuple[int, int]:
+class _Count:
+    """What is alive during the replay, besides the saved buffers: gradients in flight, parameters' ``.grad``."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.kept = 0
+
+    def new(self, g: _Grad) -> _Grad:
+        g.refs += 1
+        if g.refs == 1:
+            self.in_flight += g.nbytes
+        return g
+
+    def hold(self, g: _Grad) -> _Grad:
+        g.refs += 1
+        return g
+
+    def release(self, g: _Grad | None) -> None:
+        if g is not None:
+            g.refs -= 1
+            if g.refs == 0:
+                self.in_flight -= g.nbytes
+
+
+def backward_peak(root: Tensor, params: list[Tensor], held: list[Any]) -> tuple[int, int]:
     """(bytes alive when backward starts, most bytes alive during backward).
 
-    Parameters and optimizer state are left out (the caller adds them); counted
-    are the saved buffers, the arrays in ``held`` (what the caller keeps through
-    the step: the batch, the model's output, the loss), the gradients of
-    activations and the scratch space of each node's backward.
+    Parameters and optimizer state are left out (the caller adds them); counted are the saved
+    buffers, the arrays in ``held`` (what the caller keeps through the step: the batch, the
+    model's output, the loss), the gradient ``backward()`` starts from, the gradients of
+    activations, the scratch space of each node's backward, and the parameters' gradients from
+    the moment each is made (``zero_grad()`` left them at None: each becomes a new ``.grad``).
 
-    ``slots``: the parameters' gradients already have their storage (an optimizer's
-    flat buffer, counted by the caller), and each new gradient is copied into it, or
-    written there by the op itself (``WRITES_INTO_SLOT``).
-    Otherwise each parameter's first gradient array becomes its ``.grad`` and is
-    counted here, from the moment it is made.
+    The replay follows the engine's ownership rule (minigrad/autograd/engine.py): a gradient the
+    engine made (an op's new array, or a sum) becomes ``.grad`` as it is, and two gradients meeting
+    are added in place into it; a gradient it was handed (passed through unchanged, or a view) is
+    copied into ``.grad``, and a sum with it is a new array.
     """
     param_ids = {id(owner(p._data)) for p in params}
     pinned = {id(owner(a)): int(owner(a).nbytes) for a in held}
@@ -146,83 +166,74 @@ def backward_peak(root: Tensor, params: list[Tensor], held: list[Any], slots: bo
     dependencies, holds, refs, sizes = _graph(start, param_ids)
     sizes.update(pinned)
     live_saved = sum(n for key, n in sizes.items() if refs.get(key, 0) > 0 or key in pinned)
-    first = _Grad(tuple(root.shape), root.nbytes, 1)
-    pending: dict[Any, list] = {start: [first]}
-    in_flight = first.nbytes
-    begin = peak = live_saved + in_flight
+    count = _Count()
+    # The caller's gradient (ones for a scalar loss) stays referenced by the caller until backward returns.
+    first = count.new(_Grad(tuple(root.shape), root.nbytes))
+    pending: dict[tuple, tuple] = {(start, root._output_nr): (count.hold(first), False)}
+    begin = peak = live_saved + count.in_flight
     ready = [start]
-    lingering: list = []
-    graded: set = set()  # the parameters whose .grad exists by now
-    kept = 0
+    lingering: _Grad | None = None  # the engine's loop variable still holds the last gradient a leaf copied
+
     while ready:
         node = ready.pop()
-        buf = pending.pop(node, [])
         if type(node) is AccumulateGrad:
-            for g in buf:
-                if g is not None:
-                    freed = _drop(g)
-                    in_flight -= freed
-                    if not slots and node not in graded:
-                        # the array becomes the parameter's .grad and stays
-                        graded.add(node)
-                        kept += g.nbytes
-                        g.users = -2
-            continue
-        g_out = next((g for g in buf if g is not None), None)
-        kinds = GRAD_KIND.get(node.fn.__name__, ())
-        in_place = WRITES_INTO_SLOT.get(node.fn.__name__, ()) if slots else ()
-        produced: list = []
-        new_bytes = 0
-        for i, edge in enumerate(node.next_edges):
-            if edge is None or g_out is None:
-                produced.append(None)
+            count.release(lingering)
+            lingering = None
+            g, owned = pending.pop((node, 0), (None, False))
+            if g is None:
                 continue
-            if i in in_place and type(edge[0]) is AccumulateGrad and edge[0] not in graded:
-                graded.add(edge[0])  # its first gradient goes into the slot; a second one is new memory
-                produced.append(None)
-                continue
-            kind = kinds[i] if i < len(kinds) else "new"
-            if kind == "view" or (kind == "pass" and tuple(node.input_meta[i][0]) == g_out.shape):
-                produced.append(g_out)
+            if owned and g.refs == 1:
+                g.refs = 0  # it becomes the parameter's .grad: it stays, counted from now on as kept
+                count.in_flight -= g.nbytes
+                count.kept += g.nbytes
             else:
-                g = _new_grad(node.input_meta[i])
-                new_bytes += g.nbytes
-                produced.append(g)
-        if g_out is not None:
-            # The engine still holds the previous node's results while this one runs.
-            stale = sum({id(g): g.nbytes for g in lingering if -1 <= g.users <= 0}.values())
-            peak = max(peak, live_saved + in_flight + kept + new_bytes + stale + _scratch(node, g_out))
-            lingering = [g for g in produced if g is not None]
+                count.kept += g.nbytes  # a copy
+                peak = max(peak, live_saved + count.in_flight + count.kept)
+                lingering = g
+            continue
 
-        # The node has run: its saved buffers go, its new gradients move on to the next nodes.
+        ins = [pending.pop((node, k), (None, False))[0] for k in range(node.n_outputs)]
+        produced: list = [None] * len(node.next_edges)
+        scratch = 0
+        if any(g is not None for g in ins):
+            if node.n_outputs > 1:  # outputs that got no gradient get zeros
+                ins = [count.new(_new_grad(meta)) if g is None else g for g, meta in zip(ins, node.output_meta)]
+            g_out = next(g for g in ins if g is not None)
+            kinds = GRAD_KIND.get(node.fn.__name__, ())
+            for i, edge in enumerate(node.next_edges):
+                if edge is None:
+                    continue
+                kind = kinds[i] if i < len(kinds) else "new"
+                if kind == "view" or (kind == "pass" and tuple(node.input_meta[i][0]) == g_out.shape):
+                    produced[i] = count.hold(g_out)
+                else:
+                    produced[i] = count.new(_new_grad(node.input_meta[i]))
+            scratch = _scratch(node, g_out)
+        peak = max(peak, live_saved + count.in_flight + count.kept + scratch)
+        count.release(lingering)
+        lingering = None
+
+        # The node has run: its saved buffers go, its gradients move on to the next nodes.
         for key in holds.get(node, ()):
             refs[key] -= 1
             if refs[key] == 0 and key not in pinned:
                 live_saved -= sizes[key]
-        in_flight += new_bytes
         for edge, g in zip(node.next_edges, produced):
             if edge is None:
                 continue
-            nxt, k = edge
-            waiting = pending.setdefault(nxt, [None] * max(nxt.n_outputs, k + 1))
-            if g is not None and waiting[k] is None:
-                g.users += 1
-                waiting[k] = g
-            # (a gradient arriving where one already waits is added into it, then freed below)
+            if g is not None:
+                waiting = pending.get(edge)
+                if waiting is None:
+                    pending[edge] = (count.hold(g), all(g is not h for h in ins))
+                elif not waiting[1]:  # not the engine's to add into: the sum is a new array
+                    total = count.new(_Grad(waiting[0].shape, waiting[0].nbytes))
+                    peak = max(peak, live_saved + count.in_flight + count.kept)
+                    count.release(waiting[0])
+                    pending[edge] = (total, True)
+            nxt = edge[0]
             dependencies[nxt] -= 1
             if dependencies[nxt] == 0:
                 ready.append(nxt)
-        for g in buf:
-            if g is not None:
-                in_flight -= _drop(g)
-        for g in produced:
-            if g is not None and g.users == 0 and all(g is not b for b in buf):
-                in_flight -= g.nbytes
-                g.users = -1  # freed: not to be subtracted twice
+        for g in (*ins, *produced):
+            count.release(g)
     return begin, peak
-
-
-def _drop(g: _Grad) -> int:
-    """Release one use of ``g``; the bytes freed (its size when nobody uses it any more)."""
-    g.users -= 1
-    return g.nbytes if g.users == 0 else 0
