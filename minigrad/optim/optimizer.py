@@ -491,10 +491,11 @@ class Optimizer:
 
     # -- memory ---------------------------------------------------------------------------------
     def scratch_bytes(self) -> int:
-        """Predicted bytes of the temporary arrays one ``step()`` allocates and frees again.
+        """Predicted bytes of the temporary arrays one ``step()`` allocates and frees again (an upper bound).
 
         Reference path: ``temporaries`` arrays of the largest parameter. Multi-tensor path: the
-        gathered parameters and gradients of the largest run plus ``temporaries`` arrays of its length.
+        gathered parameters and gradients of the largest chunk of a run, plus ``temporaries``
+        arrays of its length.
         """
         largest = 0
         for group in self.param_groups:
@@ -502,11 +503,14 @@ class Optimizer:
             if not params:
                 continue
             if self.uses_multi_tensor(group):
-                runs: dict[tuple, int] = {}
+                runs: dict[tuple, list] = {}
                 for p in params:
-                    kind = (str(p.device), p._data.dtype.str)
-                    runs[kind] = runs.get(kind, 0) + -(-p.numel() // ALIGN) * ALIGN * p.element_size()
-                largest = max(largest, (2 + self.temporaries) * max(runs.values()))
+                    runs.setdefault((str(p.device), p._data.dtype.str), []).append(p._data)
+                for data in runs.values():
+                    offsets, total = _layout(data)
+                    ends = offsets[1:] + [total]
+                    chunk = max(ends[j - 1] - offsets[i] for i, j in _chunks(data, offsets, total))
+                    largest = max(largest, (2 + self.temporaries) * chunk * data[0].itemsize)
             else:
                 largest = max(largest, self.temporaries * max(p.nbytes for p in params))
         return largest
