@@ -28,7 +28,6 @@ class Tensor:
     _output_nr = 0  # which output of grad_fn this tensor is
     _accumulator: AccumulateGrad | None = None  # a leaf's AccumulateGrad node, made on first use
     _leaf_hooks: list | None = None  # a leaf's gradient hooks: (0, fn) pairs
-    _grad_slot: Any = None  # a parameter's place in its optimizer's flat gradient buffer (minigrad/optim)
     _retains_grad = False
 
     def __init__(self, data: Any, *, requires_grad: bool = False) -> None:

@@ -701,3 +701,177 @@ def test_accumulation_never_writes_into_arrays_it_does_not_own():
 
     for a, t in zip(*both(run)):
         assert_close(a, t)
+
+
+# -- who owns a gradient array: the engine writes only into arrays it made --------------------------------------
+
+
+def shares(t, u) -> bool:
+    """Whether two tensors (or a tensor and an array) of either library share memory."""
+    arrays = [x.detach().numpy() if hasattr(x, "detach") else x for x in (t, u)]
+    return bool(np.shares_memory(*arrays))
+
+
+PASS_THROUGH = {  # ops whose backward hands on the incoming gradient itself, or a view of it (and x * 1)
+    "add_zero": lambda m, x: x + 0,
+    "sub_zero": lambda m, x: x - 0,
+    "mul_one": lambda m, x: x * 1,
+    "clone": lambda m, x: x.clone(),
+    "reshape": lambda m, x: x.reshape(3, 2),
+    "permute": lambda m, x: x.permute(1, 0),
+    "to_same_dtype": lambda m, x: x.to(m.float64),
+    "expand": lambda m, x: x.unsqueeze(0).expand(2, 2, 3)[0],
+    "cat_half": lambda m, x: m.cat([x, x * 2])[:2],
+}
+
+
+@pytest.mark.parametrize("op", list(PASS_THROUGH))
+def test_pass_through_gradients_are_never_written_nor_shared(op):
+    f = PASS_THROUGH[op]
+    av, bv = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], [[0.5, 0.5, 0.5], [-1.0, -1.0, -1.0]]
+
+    def leaves(m):
+        return (m.tensor(av, dtype=m.float64, requires_grad=True), m.tensor(bv, dtype=m.float64, requires_grad=True))
+
+    def gradient(m, a):
+        return m.arange(1.0, 7.0, dtype=m.float64).reshape(*f(m, a).shape)
+
+    a, b = leaves(minigrad)
+    g = gradient(minigrad, a)
+    (f(minigrad, a) + f(minigrad, b)).backward(g)  # the Add hands g on to both branches
+    first = a.grad.clone()
+    (f(minigrad, a) + f(minigrad, a) + f(minigrad, b)).backward(g)  # two gradients meet at a
+
+    # torch's reference values, one torch.autograd.grad call per backward: torch's own .grad accumulation
+    # keeps a view of the incoming gradient as .grad when it can (here after reshape and permute), so that
+    # a.grad, b.grad and g share storage there and the second backward changes all three.
+    ta, tb = leaves(torch)
+    tg = gradient(torch, ta)
+    ga1, gb1 = torch.autograd.grad(f(torch, ta) + f(torch, tb), (ta, tb), tg)
+    ga2, gb2 = torch.autograd.grad(f(torch, ta) + f(torch, ta) + f(torch, tb), (ta, tb), tg)
+    assert_close(first, ga1)
+    assert_close(a.grad, ga1 + ga2)
+    assert_close(b.grad, gb1 + gb2)
+    assert_close(g, tg)
+    assert not shares(a.grad, b.grad) and not shares(a.grad, g) and not shares(b.grad, g)
+
+
+def test_the_gradient_given_to_backward_is_never_modified_nor_becomes_a_grad():
+    def run(m):
+        g = m.tensor([1.0, -2.0, 3.0])
+        x = m.tensor([0.5, 0.5, 0.5], requires_grad=True)
+        x.backward(g)  # a leaf is its own root
+        x.backward(g)
+        y = m.tensor([1.0, 1.0, 1.0], requires_grad=True)
+        y.clone().backward(g)
+        y.clone().backward(g)
+        z = m.tensor([2.0, 2.0, 2.0], requires_grad=True)
+        (z + z).backward(g)  # g meets itself at z
+        with m.no_grad():
+            x.grad.mul_(10)  # the user may write into .grad: g must not change
+            y.grad.add_(1)
+        return (g, x.grad, y.grad, z.grad, x.grad is g, y.grad is g, shares(x.grad, g), shares(y.grad, g),
+                shares(z.grad, g))
+
+    mg, th = both(run)
+    for a, b in zip(mg[:4], th[:4]):
+        assert_close(a, b)
+    assert mg[0].tolist() == [1.0, -2.0, 3.0]
+    assert mg[4:] == th[4:] == (False,) * 5
+
+
+def test_two_leaves_fed_one_gradient_get_distinct_grads():
+    def run(m):
+        a = m.tensor([1.0, 2.0], requires_grad=True)
+        b = m.tensor([3.0, 4.0], requires_grad=True)
+        c = m.tensor([5.0, 6.0], requires_grad=True)
+        ((a + b) * 2 + c).sum().backward()  # the new array from * 2 goes to a and b alike
+        with m.no_grad():
+            a.grad.add_(100)
+        return a.grad, b.grad, c.grad, shares(a.grad, b.grad), shares(b.grad, c.grad)
+
+    mg, th = both(run)
+    for x, y in zip(mg[:3], th[:3]):
+        assert_close(x, y)
+    assert mg[3:] == th[3:] == (False, False)
+
+
+def test_hooks_returning_a_kept_tensor_never_see_it_written():
+    def run(m):
+        kept_leaf = m.tensor([1.0, 2.0])
+        kept_mid = m.tensor([10.0, 20.0])
+        x = m.tensor([0.5, -0.5], requires_grad=True)
+        w = m.tensor([3.0, 4.0], requires_grad=True)
+        x.register_hook(lambda g: kept_leaf)
+        mid = w + 0
+        mid.register_hook(lambda g: kept_mid)  # the Add passes kept_mid on, where a second gradient meets it
+        for _ in range(2):
+            ((x * 3).sum() + (mid + w).sum()).backward()
+        return (kept_leaf, kept_mid, x.grad, w.grad, shares(x.grad, kept_leaf), shares(w.grad, kept_mid))
+
+    mg, th = both(run)
+    for a, b in zip(mg[:4], th[:4]):
+        assert_close(a, b)
+    assert mg[0].tolist() == [1.0, 2.0] and mg[1].tolist() == [10.0, 20.0]
+    assert mg[4:] == th[4:] == (False, False)
+
+
+@pytest.mark.parametrize("order", ["hook_path_first", "hook_path_last", "hook_path_only"])
+def test_gradients_seen_by_a_hook_keep_their_values(order):
+    # y's hook keeps the array it saw; y's Add hands that array on to x, where it may meet another gradient
+    # (or become x.grad, which the second backward adds into).
+    def run(m):
+        seen = []
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        for _ in range(2):
+            y = x + 0
+            y.register_hook(seen.append)
+            through_y, direct = (y * 2).sum() + (y * y).sum(), (x * 5).sum()
+            if order == "hook_path_first":
+                through_y = through_y + direct
+            elif order == "hook_path_last":
+                through_y = direct + through_y
+            through_y.backward()
+        return seen[0], seen[1], x.grad
+
+    mg, th = both(run)
+    for a, b in zip(mg, th):
+        assert_close(a, b)
+
+
+def test_summed_gradients_of_a_leaf_reach_its_hook_once_and_become_its_grad():
+    def run(m):
+        calls = []
+        x = m.tensor([1.0, 2.0], dtype=m.float64, requires_grad=True)
+        x.register_hook(lambda g: calls.append(g.tolist()))
+        (x * 2 + x * x + x.exp()).sum().backward()
+        return calls, x.grad
+
+    (mg_calls, mg_grad), (th_calls, th_grad) = both(run)
+    assert len(mg_calls) == 1
+    np.testing.assert_allclose(mg_calls, th_calls, rtol=1e-12)
+    assert_close(mg_grad, th_grad)
+
+
+def test_gradient_of_a_saved_input_returned_by_a_function_is_copied():
+    def run(m):
+        class Identityish(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x.clone()
+
+            @staticmethod
+            def backward(ctx, g):
+                return g  # handed back unchanged: the engine must not keep or write this array
+
+        a = m.tensor([1.0, 2.0], requires_grad=True)
+        g = m.tensor([3.0, 4.0])
+        Identityish.apply(a).backward(g)
+        Identityish.apply(a).backward(g)
+        return g, a.grad, shares(a.grad, g)
+
+    mg, th = both(run)
+    assert_close(mg[0], th[0])
+    assert_close(mg[1], th[1])
+    assert mg[2] is th[2] is False

@@ -1,16 +1,26 @@
 """Reverse-mode backward pass over the recorded graph, without recursion.
 
-1. Walk the graph from the roots once (an explicit stack) and count, for every
-   node, how many edges point at it.
-2. Run nodes in an order where a node runs only after every node that feeds it
-   a gradient has run: a node becomes ready when its count drops to zero.
-   Gradients arriving at the same node from several paths are summed first,
-   so ``b = a + a`` gives ``a.grad == 2``.
+1. Walk the graph from the roots once, with an explicit stack, and count for every
+   node how many edges point at it.
+2. Run the nodes in an order where a node runs only after every node that feeds it
+   a gradient has run: it becomes ready when its count drops to zero. Gradients
+   arriving at the same node output by several paths are summed first, so
+   ``b = a + a`` gives ``a.grad == 2``.
 3. After a node has run, its saved arrays are released unless ``retain_graph``.
 
 A leaf's ``AccumulateGrad`` node only adds into ``leaf.grad``, and addition does not
-care about order, so a gradient for a leaf is added as soon as it arrives; only leaves
-with hooks wait for their total, since torch calls a leaf's hooks once, with the sum.
+care about order, so a leaf takes each gradient as it arrives; only a leaf with hooks
+is counted and waits for its total, since torch calls a leaf's hooks once, with the sum.
+
+Ownership rule: the engine writes into a gradient array (adds another gradient into
+it in place, or makes it a leaf's ``.grad``, which later backward calls add into)
+only if it owns that array, that is, the array was created during this backward by
+the engine itself (a sum) or by an op's backward as a new array. It never writes
+into an array that came from the caller (``backward(gradient=g)``), from a hook, or
+that an op returned unchanged (the very gradient it was given, or a view:
+``g.base is not None``). When two gradients meet, the total is ``a += b`` if ``a`` is
+owned and ``a + b`` (a new array, owned) otherwise; a leaf's first gradient becomes
+its ``.grad`` as it is if owned, and as a copy otherwise.
 """
 
 from __future__ import annotations
@@ -19,125 +29,115 @@ from typing import Any
 
 from .function import AccumulateGrad, Node
 
+_NOTHING = (None, False)  # what a node output that received no gradient holds
+
 
 def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
     """Backpropagate ``grads`` (arrays) from the tensors ``roots`` to every leaf."""
-    # Gradients that have arrived for each node, one slot per output.
-    pending: dict[Node, list] = {}
-    # Arrays that someone else may still read: the caller's gradient, and gradients an op passed on
-    # unchanged (``a + b`` hands its gradient to both inputs). A second gradient arriving for the same
-    # slot is added into the first in place only if the first is fresh: not borrowed, not a view.
-    borrowed: set[int] = set()
-    start = []
+    # Per node output, an edge (node, index): the gradient summed so far, and whether the engine owns it.
+    pending: dict[tuple, tuple] = {}
     for t, g in zip(roots, grads):
-        node, k = t._edge()
-        borrowed.add(id(g))
-        buf = pending.setdefault(node, [None] * node.n_outputs)
-        _arrive(buf, k, g, borrowed)
-        start.append(node)
-    start = list(dict.fromkeys(start))
+        _add(pending, t._edge(), g, grads)  # given by the caller: never ours
+    dependencies, ready = _schedule(pending)
+    while ready:
+        node = ready.pop()
+        if type(node) is AccumulateGrad:  # a root, or a leaf with hooks: they see the total
+            g, owned = pending.pop((node, 0), _NOTHING)
+            if g is not None:
+                node.accumulate(g, owned)
+            continue
+        grads, out = _run_node(node, pending, retain_graph)
+        for edge, g in zip(node.next_edges, out):
+            if edge is None:
+                continue
+            nxt = edge[0]
+            left = dependencies.get(nxt)
+            if left is None:  # a leaf without hooks adds each gradient into .grad as it arrives
+                if g is not None:
+                    nxt.accumulate(g, _is_new(g, grads))
+                continue
+            _add(pending, edge, g, grads)
+            dependencies[nxt] = left - 1
+            if left == 1:
+                ready.append(nxt)
+        grads = out = g = None  # drop this node's gradients before the next node allocates its own
 
-    # How many edges point at each node: it may run only once all of them have delivered. A leaf
-    # takes its gradients as they arrive (addition does not care about order), unless it has hooks:
-    # torch calls a leaf's hooks once, with the total.
+
+def _schedule(pending: dict) -> tuple:
+    """How many edges point at each node reachable from the roots, and the roots nothing points at.
+
+    Leaves without hooks are not counted: addition does not care about order, so they take each gradient as
+    it arrives. A leaf with hooks waits for the total, since torch calls its hooks once, with the sum.
+    """
+    starts = list(dict.fromkeys(node for node, _ in pending))
     dependencies: dict[Node, int] = {}
-    stack = list(start)
+    stack = list(starts)
     while stack:
         for edge in stack.pop().next_edges:
             if edge is None:
                 continue
             nxt = edge[0]
-            if type(nxt) is AccumulateGrad and not nxt.waits_for_total():
-                continue
             if nxt in dependencies:
                 dependencies[nxt] += 1
-            else:
+            elif type(nxt) is not AccumulateGrad or nxt.waits_for_total():
                 dependencies[nxt] = 1
                 stack.append(nxt)
-
-    ready = [n for n in start if n not in dependencies]
-    while ready:
-        node = ready.pop()
-        grads = pending.pop(node)
-        if type(node) is AccumulateGrad:
-            g = grads[0]
-            if g is not None:
-                node.accumulate(g, g.base is None and id(g) not in borrowed)
-            continue
-        if node.n_outputs == 1:
-            live = grads[0] is not None
-            incoming = grads[0]
-        else:
-            live = any(g is not None for g in grads)
-            if live:
-                grads = _materialize(node, grads)
-            incoming = None
-        if live:
-            if node.hooks:
-                grads = _run_hooks(node, grads)
-                incoming = grads[0] if node.n_outputs == 1 else None
-            in_grads = node.apply_backward(grads)
-        else:  # nothing flows through this node, but the nodes after it still wait for it
-            in_grads = (None,) * len(node.next_edges)
-        if not retain_graph:
-            node.release()
-        for edge, g in zip(node.next_edges, in_grads):
-            if edge is None:
-                continue
-            nxt, k = edge
-            if g is not None and (g is incoming or (incoming is None and any(g is h for h in grads))):
-                borrowed.add(id(g))
-            left = dependencies.get(nxt)
-            if left is None:  # a leaf that takes its gradients as they arrive
-                if g is not None:
-                    nxt.accumulate(g, g.base is None and id(g) not in borrowed)
-                continue
-            buf = pending.get(nxt)
-            if buf is None:
-                buf = pending[nxt] = [None] * nxt.n_outputs
-            if g is not None:
-                if buf[k] is None:
-                    buf[k] = g
-                else:
-                    _arrive(buf, k, g, borrowed)
-            if left == 1:
-                ready.append(nxt)
-            dependencies[nxt] = left - 1
-        # Let go of this node's gradients now, not when the next node's replace them: a weight
-        # gradient already copied into its optimizer slot would otherwise stay alive meanwhile.
-        grads = in_grads = incoming = g = None
+    return dependencies, [node for node in starts if node not in dependencies]
 
 
-def _arrive(buf: list, k: int, g: Any, borrowed: set) -> None:
-    """Sum ``g`` into the gradient waiting in slot ``k``."""
-    have = buf[k]
+def _is_new(g: Any, given: list) -> bool:
+    """Whether ``g``, computed from the gradients ``given``, is a new array: not one of them, not a view."""
+    return g.base is None and g is not given[0] and (len(given) == 1 or all(g is not h for h in given))
+
+
+def _add(pending: dict, edge: tuple, g: Any, given: list) -> None:
+    """Sum ``g``, computed from the gradients ``given``, into the gradient waiting at ``edge``."""
+    if g is None:
+        return
+    have = pending.get(edge)
     if have is None:
-        buf[k] = g
-    elif have.base is None and id(have) not in borrowed:
-        buf[k] += g  # not `have += g`: for 0-dim values NumPy returns a new scalar, not the array
+        pending[edge] = (g, _is_new(g, given))
+        return
+    total, owned = have
+    if owned:
+        total += g  # for 0-dim values NumPy gives back a new scalar: ours as well
     else:
-        buf[k] = have + g  # a new array: ours
+        total = total + g
+    pending[edge] = (total, True)
+
+
+def _run_node(node: Node, pending: dict, retain_graph: bool) -> tuple:
+    """Take ``node``'s gradients from ``pending`` and run its backward: (its gradients, what it sends on)."""
+    if node.n_outputs == 1:
+        grads = [pending.pop((node, 0), _NOTHING)[0]]
+    else:
+        grads = _materialize(node, [pending.pop((node, k), _NOTHING)[0] for k in range(node.n_outputs)])
+    if grads[0] is None:  # (after _materialize: a node's gradients are all there or all None)
+        out: Any = (None,) * len(node.next_edges)  # nothing flows through, but the nodes after it still wait
+    else:
+        if node.hooks:
+            _run_hooks(node, grads)
+        out = node.apply_backward(grads)
+    if not retain_graph:
+        node.release()
+    return grads, out
 
 
 def _materialize(node: Node, buf: list) -> list:
-    """Outputs that got no gradient (unused outputs of a multi-output op) get zeros."""
-    if all(g is not None for g in buf):
+    """Outputs that got no gradient (unused outputs of a multi-output op) get zeros, unless none got one."""
+    have = [g for g in buf if g is not None]
+    if not have or len(have) == len(buf):
         return buf
     from .._backend import xp_of
 
-    xp = xp_of(next(g for g in buf if g is not None))
-    out = []
-    for g, (shape, dtype) in zip(buf, node.output_meta):
-        if g is None:
-            g = xp.zeros(shape, dtype=dtype)
-        out.append(g)
-    return out
+    xp = xp_of(have[0])
+    return [xp.zeros(shape, dtype=dtype) if g is None else g for g, (shape, dtype) in zip(buf, node.output_meta)]
 
 
-def _run_hooks(node: Node, grads: list) -> list:
-    grads = list(grads)
+def _run_hooks(node: Node, grads: list) -> None:
+    """Let the hooks of ``node``'s outputs see, and replace, the gradients in ``grads``."""
     for k, hook in node.hooks:
         result = hook(grads[k])
         if result is not None:
             grads[k] = result
-    return grads
+

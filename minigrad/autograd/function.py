@@ -81,21 +81,6 @@ class Node:
             self.hooks = []
         self.hooks.append((output_nr, hook))
 
-    def grad_destination(self, i: int, dtype: Any) -> Any:
-        """An array of ``dtype`` that input ``i``'s gradient may be written into, or None.
-
-        When input ``i`` is a parameter whose gradient will be copied into its optimizer's flat
-        buffer (minigrad/optim/_flat.py), an op's backward can compute it there directly
-        (``out=``) and save the copy; ``Addmm`` does this for a linear layer's weight and bias.
-        """
-        edge = self.next_edges[i]
-        if edge is None or type(edge[0]) is not AccumulateGrad:
-            return None
-        leaf = edge[0]._variable()
-        if leaf is None or leaf.grad is not None or leaf._leaf_hooks or leaf._grad_slot is None:
-            return None
-        return leaf._grad_slot.destination(leaf._data, dtype)
-
     def release(self) -> None:
         """Drop the saved arrays once backward has used them (unless retain_graph)."""
         if self.saved:
@@ -175,34 +160,32 @@ class AccumulateGrad(Node):
         return "AccumulateGrad"
 
     def waits_for_total(self) -> bool:
-        """True if the leaf's gradients must be summed before they arrive (its hooks see the total)."""
+        """True if the leaf has hooks: the engine then sums its gradients first (its hooks see the total)."""
         leaf = self._variable()
         return leaf is not None and bool(leaf._leaf_hooks)
 
     def accumulate(self, g: Any, owned: bool) -> None:
+        """Add the gradient ``g`` into ``leaf.grad``.
+
+        ``owned``: whether the engine owns ``g`` (minigrad/autograd/engine.py states the rule). Only
+        an owned array becomes ``.grad`` itself; any other is copied first, so that ``.grad`` never
+        shares its array with the caller's gradient, another tensor or a saved array.
+        """
         leaf = self._variable()
         if leaf is None:
             return
         if leaf._leaf_hooks:  # kept on the tensor: this node lives only as long as a graph uses it
             for _, hook in leaf._leaf_hooks:
-                g2 = hook(leaf._wrap(g))
-                if g2 is not None:
-                    g, owned = g2._data, False
-        data = leaf._data
-        if g.dtype is not data.dtype and g.dtype != data.dtype:
-            g, owned = g.astype(data.dtype), True
-        grad = leaf.grad
-        if grad is None:
-            # An optimizer that keeps its parameters' gradients in one flat array gives each
-            # parameter a slot there (minigrad/optim/_flat.py): the first gradient goes into it.
-            slot = leaf._grad_slot
-            array = slot.take(g) if slot is not None else None
-            if array is None:
-                # A borrowed array may also be another tensor's gradient: keep our own copy.
-                array = g if owned else g.copy()
-            leaf.grad = Tensor._wrap(array)
+                result = hook(leaf._wrap(g))
+                if result is not None:
+                    g, owned = result._data, False
+        dtype = leaf._data.dtype
+        if g.dtype is not dtype and g.dtype != dtype:
+            g, owned = g.astype(dtype), True
+        if leaf.grad is None:
+            leaf.grad = Tensor._wrap(g if owned else g.copy())
         else:
-            grad._data += g
+            leaf.grad._data += g
 
 
 class Function:
@@ -210,6 +193,11 @@ class Function:
 
     Subclasses define ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)`` as static
     methods and are called with ``MyFunction.apply(*args)``.
+
+    ``backward`` may return any tensors, even saved ones or its incoming gradients: the engine
+    writes only into gradient arrays it owns (minigrad/autograd/engine.py), and it takes what a
+    user's backward returns as views, which it never owns. Built-in ops (``Op``, ``raw = True``)
+    follow a stricter contract that lets the engine own their new arrays; see ``ops/_base.py``.
     """
 
     raw = False  # True for built-in ops, whose forward/backward take arrays, not tensors

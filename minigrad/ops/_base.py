@@ -13,7 +13,19 @@ from ..tensor import Tensor
 
 
 class Op(Function):
-    """A built-in op: forward and backward work on raw arrays (NumPy or CuPy), not tensors."""
+    """A built-in op: forward and backward work on raw arrays (NumPy or CuPy), not tensors.
+
+    What ``backward`` may return follows the engine's ownership rule (minigrad/autograd/engine.py): the
+    engine writes only into gradient arrays it owns. For each input, return either
+
+    * the incoming gradient itself, or a view of it (``Add``, ``Reshape``): the engine never writes
+      into it, and copies it before it becomes a leaf's ``.grad``; or
+    * a new array, made in this call for that input alone: the engine owns it, may add other
+      gradients into it in place, and may make it a leaf's ``.grad`` as it is.
+
+    Never return a saved array, an input's data or an array kept elsewhere, other than as a view, and
+    never the same new array for two inputs.
+    """
 
     raw = True
 

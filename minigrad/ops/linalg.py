@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _dtype
-from .._backend import xp_of
 from ..tensor import Tensor
 from ._base import Op, promote
 
@@ -44,13 +43,8 @@ class Addmm(Op):
         if g.ndim != 2:  # any batch dims folded into the rows
             g = g.reshape(-1, g.shape[-1])
             x = x.reshape(-1, x.shape[-1]) if x is not None else None
-        # A parameter's gradient is computed straight into its optimizer's flat buffer when it can be.
-        gw = gb = None
-        if x is not None:
-            out = ctx.grad_destination(1, g.dtype)
-            gw = g.T @ x if out is None else xp_of(g).matmul(g.T, x, out=out)
-        if ctx.needs_input_grad[2]:
-            gb = g.sum(axis=0, out=ctx.grad_destination(2, g.dtype))
+        gw = g.T @ x if x is not None else None
+        gb = g.sum(axis=0) if ctx.needs_input_grad[2] else None
         return gx, gw, gb
 
 
