@@ -15,9 +15,8 @@ import numpy
 
 from . import _backend, _dtype
 from ._grad_mode import is_grad_enabled
-from .autograd import function as _function
 from .autograd.engine import run_backward
-from .autograd.function import AccumulateGrad, Node
+from .autograd.graph import AccumulateGrad, Node
 
 
 class Tensor:
@@ -322,8 +321,6 @@ class Tensor:
         self._check_inplace()
         other = value._data if isinstance(value, Tensor) else value
         if isinstance(value, Tensor) and type(other) is not type(self._data):
-            from .autograd.function import _raise_device_mismatch
-
             _raise_device_mismatch((self, value))
         try:
             op(self._data, other)
@@ -441,7 +438,6 @@ class Tensor:
 
 
 _new = object.__new__
-_function.Tensor = Tensor  # the autograd base wraps outputs without importing this module at call time
 
 
 def _iadd(a: Any, b: Any) -> None:
@@ -490,6 +486,13 @@ def _and(a: Any, b: Any) -> Any:
 
 def _or(a: Any, b: Any) -> Any:
     return a | b
+
+
+def _raise_device_mismatch(args: tuple) -> None:
+    devices = [str(a.device) for a in args if isinstance(a, Tensor)]
+    names = sorted(set(devices))
+    raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
+                       f"{names[0]} and {names[-1]}!")
 
 
 def _broadcast_message(sa: tuple, sb: tuple) -> str | None:

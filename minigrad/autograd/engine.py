@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .function import AccumulateGrad, Node
+from .graph import AccumulateGrad, Node
 
 _NOTHING = (None, False)  # what a node output that received no gradient holds
 

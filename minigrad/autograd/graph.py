@@ -1,0 +1,177 @@
+"""The recorded graph: ``Node`` (one recorded op) and ``AccumulateGrad`` (the node of a leaf).
+
+``Function.apply`` (minigrad/autograd/function.py) records a ``Node`` as its output's
+``grad_fn``, holding:
+
+* ``next_edges``: for each input, the node its gradient flows to next
+  (``None`` for inputs that need no gradient);
+* ``saved``: exactly the arrays ``backward`` needs (``ctx.save_for_backward``).
+  The memory report counts these, and they are dropped after backward.
+
+Nothing here needs the ``Tensor`` class, so minigrad/tensor.py can import this module
+(and the engine) without importing ``Function``, which wraps its outputs in tensors.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward."
+)
+
+
+class Node:
+    """A recorded op, also the ``ctx`` its forward and backward receive."""
+
+    # Class-level defaults: an op sets only what it uses, which keeps recording cheap.
+    next_edges: tuple = ()  # per input: (node, output index) its gradient goes to, or None
+    input_meta: tuple = ()  # per input: (shape, dtype), to reduce and cast gradients
+    needs_input_grad: tuple = ()
+    saved: tuple = ()
+    freed = False
+    n_outputs = 1
+    output_meta: tuple = ()
+    hooks: list | None = None  # (output index, fn(grad array) -> grad array or None)
+    non_differentiable: tuple = ()
+
+    def __init__(self, fn: type | None = None) -> None:
+        self.fn = fn
+
+    # -- the ctx API, as torch.autograd.function.FunctionCtx -----------------------------
+    def save_for_backward(self, *values: Any) -> None:
+        self.saved = values
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self.freed:
+            raise RuntimeError(FREED_MESSAGE)
+        return self.saved
+
+    def mark_non_differentiable(self, *outputs: Any) -> None:
+        self.non_differentiable = outputs
+
+    def name(self) -> str:
+        fn = self.fn
+        return fn.__name__ + ("Backward0" if fn.raw else "Backward")
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self.next_edges)
+
+    def register_hook(self, output_nr: int, hook: Any) -> None:
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append((output_nr, hook))
+
+    def release(self) -> None:
+        """Drop the saved arrays once backward has used them (unless retain_graph)."""
+        if self.saved:
+            self.saved = ()
+            self.freed = True
+
+    # -- used by the engine ----------------------------------------------------------------
+    def apply_backward(self, grads: list) -> list:
+        """Gradients w.r.t. each input, reduced to that input's shape and dtype."""
+        if self.freed:
+            raise RuntimeError(FREED_MESSAGE)
+        fn = self.fn
+        raw = fn.raw
+        if raw:
+            result = fn.backward(self, grads[0]) if len(grads) == 1 else fn.backward(self, *grads)
+        else:
+            result = fn.backward_on_arrays(self, grads)
+        if type(result) is not tuple:
+            result = (result,)
+        metas = self.input_meta
+        if len(result) != len(metas):
+            if raw and len(result) < len(metas):
+                # built-in ops take their options (axes, shapes...) as trailing non-tensor arguments
+                result += (None,) * (len(metas) - len(result))
+            else:
+                raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
+                                   f"(expected {len(metas)}, got {len(result)})")
+        out = list(result)
+        for i, meta in enumerate(metas):
+            g = out[i]
+            if g is None or meta is None:  # meta is None for inputs that need no gradient
+                out[i] = None
+                continue
+            if not raw:
+                # A user's backward may return an array it also keeps (a saved tensor, even an input's
+                # data): hand it on as a view, so that the engine never adds into it in place.
+                g = out[i] = (g._data if hasattr(g, "_data") else g).view()
+            shape, dtype = meta
+            if g.shape != shape:
+                out[i] = g = _sum_to_shape(g, shape, self, i)
+            if g.dtype is not dtype and g.dtype != dtype:
+                out[i] = g.astype(dtype)
+        return out
+
+
+def _sum_to_shape(g: Any, shape: tuple, node: Node, index: int) -> Any:
+    """Undo broadcasting: sum the gradient over the axes the forward broadcast along.
+
+    This is the only place in minigrad where broadcasting is undone.
+    """
+    extra = g.ndim - len(shape)
+    ok = extra >= 0 and all(s == 1 or s == gs for s, gs in zip(shape, g.shape[extra:]))
+    if not ok:
+        raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
+                           f"{list(g.shape)} but expected shape compatible with {list(shape)}")
+    axes = tuple(range(extra)) + tuple(extra + i for i, s in enumerate(shape) if s == 1 and g.shape[extra + i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape) if extra else g
+
+
+class AccumulateGrad(Node):
+    """The node that ends a path at a leaf: it adds the incoming gradient to ``leaf.grad``."""
+
+    def __init__(self, variable: Any) -> None:
+        super().__init__(None)
+        # The leaf holds its node; the node refers back weakly, so the two form no reference cycle.
+        self._variable = weakref.ref(variable)
+
+    @property
+    def variable(self) -> Any:
+        """The leaf tensor (None once it has been freed: its gradient can't be read any more)."""
+        return self._variable()
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def waits_for_total(self) -> bool:
+        """True if the leaf has hooks: the engine then sums its gradients first (its hooks see the total)."""
+        leaf = self._variable()
+        return leaf is not None and bool(leaf._leaf_hooks)
+
+    def accumulate(self, g: Any, owned: bool) -> None:
+        """Add the gradient ``g`` into ``leaf.grad``.
+
+        ``owned``: whether the engine owns ``g`` (minigrad/autograd/engine.py states the rule). Only
+        an owned array becomes ``.grad`` itself; any other is copied first, so that ``.grad`` never
+        shares its array with the caller's gradient, another tensor or a saved array.
+        """
+        leaf = self._variable()
+        if leaf is None:
+            return
+        if leaf._leaf_hooks:  # kept on the tensor: this node lives only as long as a graph uses it
+            for _, hook in leaf._leaf_hooks:
+                result = hook(leaf._wrap(g))
+                if result is not None:
+                    g, owned = result._data, False
+        dtype = leaf._data.dtype
+        if g.dtype is not dtype and g.dtype != dtype:
+            g, owned = g.astype(dtype), True
+        if leaf.grad is None:
+            leaf.grad = leaf._wrap(g if owned else g.copy())
+        else:
+            leaf.grad._data += g
