@@ -301,11 +301,16 @@ class Optimizer:
 
     # -- the step -----------------------------------------------------------------------------
     def uses_multi_tensor(self, group: dict) -> bool:
-        """Whether ``group`` steps with the multi-tensor path (torch's ``foreach``/``fused`` flags)."""
+        """Whether ``group`` steps with the multi-tensor path (torch's ``foreach``/``fused`` flags).
+
+        ``foreach=None`` picks it when every parameter is on a GPU, as torch defaults to foreach there.
+        """
         if group.get("fused") or group.get("foreach"):
             return True
         if group.get("foreach") is None:
-            return any(_backend.device_of(p._data).type != "cpu" for p in group["params"])
+            params = group["params"]
+            return bool(params) and all(type(p._data) is not numpy.ndarray and
+                                        _backend.device_of(p._data).type != "cpu" for p in params)
         return False
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
