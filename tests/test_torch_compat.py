@@ -869,16 +869,12 @@ def test_all_and_any_along_a_dim():
 
 
 def aliasing_program(torch):
-    """state_dict() values, detach() and numpy() share memory with the parameters, through optimizer steps.
-
-    The views are taken after the optimizer exists: minigrad's optimizer moves each parameter
-    into its flat buffer when it is created, so views taken before that keep the old values
-    (documented in docs/optimizers.md), where torch's would follow the training.
-    """
+    """state_dict() values, detach() and numpy() share memory with the parameters, through optimizer steps,
+    whether they were taken before the optimizer existed or after."""
     model = make_mlp(torch)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     sd = model.state_dict()
     detached = model[0].weight.detach()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     array = model[2].bias.detach().numpy()
     x, y = torch.tensor(XS), torch.tensor(YS)
     for _ in range(2):
