@@ -31,7 +31,7 @@ def _load_cupy() -> ModuleType:
                 _cupy = cp
                 return cp
         except ImportError:
-            _cupy_error = "CuPy is not installed (pip install minigrad[cuda])"
+            _cupy_error = "CuPy is not installed (pip install -e \".[cuda]\" in the minigrad checkout)"
         except Exception as exc:  # CUDA driver missing or broken
             _cupy_error = f"CuPy could not reach a CUDA GPU: {exc}"
     raise RuntimeError(f"Torch not compiled with CUDA enabled: {_cupy_error}")

@@ -138,8 +138,8 @@ def test_manual_seed_seeds_the_device_generator(device):
 
 def test_to_cuda_without_a_gpu_says_what_is_missing(monkeypatch):
     monkeypatch.setattr(_backend, "_cupy", None)
-    monkeypatch.setattr(_backend, "_cupy_error", "CuPy is not installed (pip install minigrad[cuda])")
-    with pytest.raises(RuntimeError, match=r"CuPy is not installed \(pip install minigrad\[cuda\]\)"):
+    monkeypatch.setattr(_backend, "_cupy_error", "CuPy is not installed (pip install -e \".[cuda]\" in the checkout)")
+    with pytest.raises(RuntimeError, match=r'CuPy is not installed \(pip install -e "\.\[cuda\]"'):
         minigrad.ones(2).cuda()
     assert minigrad.cuda.is_available() is False
     assert minigrad.cuda.device_count() == 0
