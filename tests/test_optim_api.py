@@ -586,3 +586,52 @@ def test_packed_signs_store_two_bits_per_element():
     bits = np.unpackbits(st["prev_positive"].numpy())[:210].astype(int) - \
         np.unpackbits(st["prev_negative"].numpy())[:210]
     np.testing.assert_array_equal(bits, signs)
+
+
+@pytest.mark.parametrize("foreach", [False, True])
+def test_a_bad_lr_in_a_later_group_raises_before_any_group_changes(foreach):
+    # torch raises a TypeError too, but only after updating group 0: minigrad checks every group first.
+    a = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    b = minigrad.tensor([3.0], requires_grad=True)
+    opt = minigrad.optim.Adam([{"params": [a]}, {"params": [b], "lr": None}], lr=0.1, foreach=foreach)
+    (a.sum() + b.sum()).backward()
+    with pytest.raises(TypeError, match="group 1 has lr=None"):
+        opt.step()
+    np.testing.assert_array_equal(a.detach().numpy(), [1.0, 2.0])
+    assert not opt.state  # no step counted, no state made
+
+
+@pytest.mark.parametrize("packed_signs", [False, True])
+@pytest.mark.parametrize("foreach", [False, True])
+def test_rprop_skips_a_nan_gradient_element_like_torch(foreach, packed_signs):
+    # torch's sign(NaN) is 0: the element neither moves nor changes its step size, and the next
+    # steps go on as after a zero gradient.
+    grads = [[1.0, float("nan"), 1.0], [1.0, 1.0, -1.0], [1.0, 1.0, -1.0], [float("nan"), 1.0, 1.0]]
+    results = {}
+    for lib in (torch, minigrad):
+        p = lib.tensor([1.0, 2.0, 3.0], requires_grad=True, dtype=lib.float64)
+        kwargs = {"packed_signs": packed_signs} if lib is minigrad else {}
+        opt = lib.optim.Rprop([p], foreach=foreach, **kwargs)
+        values = []
+        for g in grads:
+            p.grad = lib.tensor(g, dtype=lib.float64)
+            opt.step()
+            values.append(p.detach().numpy().copy())
+            values.append(opt.state[p]["step_size"].numpy().copy())
+        results[lib] = values
+    for mine, theirs in zip(results[minigrad], results[torch]):
+        np.testing.assert_array_equal(mine, theirs)
+    assert np.isfinite(results[minigrad][-2]).all()
+
+
+def test_load_state_dict_refuses_object_arrays():
+    p = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    opt = minigrad.optim.Adam([p])
+    p.grad = minigrad.ones(2)
+    opt.step()
+    sd = copy.deepcopy(opt.state_dict())
+    sd["state"][0]["exp_avg"] = np.array([None, "os.system"], dtype=object)
+    before = opt.state[p]["exp_avg"].numpy().copy()
+    with pytest.raises(ValueError, match="'exp_avg' of dtype object"):
+        opt.load_state_dict(sd)
+    np.testing.assert_array_equal(opt.state[p]["exp_avg"].numpy(), before)

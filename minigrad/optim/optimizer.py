@@ -33,6 +33,7 @@ Neither path moves a parameter, a gradient or a state tensor: ``p.data``, views 
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections import defaultdict
 from collections.abc import Callable
@@ -466,7 +467,11 @@ class Optimizer:
         return f"parameter {index} of group {group_index}"
 
     def _check_group(self, group: dict) -> None:
-        """Raise, before anything changes, if a gradient or a state entry of ``group`` can't be used."""
+        """Raise, before anything changes, if the lr, a gradient or a state entry of ``group`` can't be used."""
+        lr = group.get("lr")
+        if not isinstance(lr, (numbers.Real, Tensor)):
+            index = next(i for i, g in enumerate(self.param_groups) if g is group)
+            raise TypeError(f"{type(self).__name__}.step: group {index} has lr={lr!r}, which is not a number")
         specs = self.state_specs(group)
         for p in group["params"]:
             if p.grad is None:
@@ -614,6 +619,10 @@ class Optimizer:
             if bad:
                 raise ValueError(f"loaded state dict has '{key}' of shape {list(shape)} for parameter {index}, "
                                  f"expected {list(expected)} (the parameter's shape is {list(data.shape)})")
+            kind = numpy.dtype(getattr(array, "dtype", numpy.float64)).kind
+            if kind not in "biuf":  # an object array could hold anything, and would turn the weights into NaN
+                raise ValueError(f"loaded state dict has '{key}' of dtype {array.dtype} for parameter {index}, "
+                                 "expected a real number type")
             if spec.kind == "scalar":
                 if hasattr(array, "dtype"):
                     host = numpy.array(_backend.to_host(array)).reshape(())

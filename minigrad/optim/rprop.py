@@ -79,17 +79,18 @@ class Rprop(Optimizer):
         else:
             prev = state["prev"]
         # +1: same sign as the previous gradient, -1: the sign changed, 0: a zero on either side.
+        # A NaN gradient element gives a NaN agreement: torch's sign(NaN) is 0 there, so the element
+        # keeps its step size, like a zero.
         agreement = xp.sign(g * prev)
-        factor = agreement.copy()
+        factor = xp.ones_like(agreement)
         factor[agreement > 0] = scalar(etaplus)
         factor[agreement < 0] = scalar(etaminus)
-        factor[agreement == 0] = scalar(1)
         step_size = state["step_size"]
         step_size *= factor
         xp.clip(step_size, step_size_min, step_size_max, out=step_size)
 
         g[agreement < 0] = 0  # no move where the sign changed, and 0 is remembered
-        param -= xp.sign(g) * step_size
+        param -= xp.nan_to_num(xp.sign(g), copy=False) * step_size  # and a NaN element does not move
         if group["packed_signs"]:
             state["prev_positive"][...] = xp.packbits(g.reshape(-1) > 0)
             state["prev_negative"][...] = xp.packbits(g.reshape(-1) < 0)
