@@ -688,3 +688,33 @@ def test_functional_helpers_on_device_equal_host(cuda):
             [_backend.to_host(p.grad._data) for p in model.parameters()]
     for a, b in zip(results["cpu"], results[cuda]):
         np.testing.assert_allclose(b, a, rtol=1e-12)
+
+
+def test_replacing_a_layer_or_parameter_keeps_its_place_like_torch():
+    # s[0] = new must run new first, not move it to the end; re-assigning an attribute keeps the
+    # order of parameters() and state_dict().
+    def program(lib):
+        lib.manual_seed(0)
+        s = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.ReLU(), lib.nn.Linear(3, 1))
+        new = lib.nn.Linear(2, 3)
+        with lib.no_grad():
+            new.weight.copy_(lib.tensor([[1.0, -1.0], [0.5, 0.5], [-2.0, 1.0]]))
+            new.bias.copy_(lib.tensor([0.1, 0.2, 0.3]))
+            s[2].weight.copy_(lib.tensor([[1.0, 2.0, 3.0]]))
+            s[2].bias.copy_(lib.tensor([0.5]))
+        s[0] = new
+        assert s[0] is new
+        enc, dec = lib.nn.Linear(2, 2), lib.nn.Linear(2, 2)
+        tied = lib.nn.Module()
+        tied.a, tied.b, tied.c = enc, dec, lib.nn.Linear(2, 2)
+        tied.a = lib.nn.Linear(2, 2)
+        tied.b.weight = tied.c.weight
+        out = s(lib.tensor([[1.0, 2.0], [-1.0, 0.5]]))
+        return ([name for name, _ in s.named_children()], list(s.state_dict()),
+                [name for name, _ in tied.named_children()], list(tied.state_dict()),
+                [name for name, _ in tied.b.named_parameters()], out.detach().numpy())
+
+    mine, theirs = program(minigrad), program(torch)
+    for a, b in zip(mine[:-1], theirs[:-1]):
+        assert a == b
+    np.testing.assert_allclose(mine[-1], theirs[-1], rtol=1e-6)

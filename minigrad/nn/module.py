@@ -126,7 +126,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -136,7 +136,7 @@ class Module:
         elif isinstance(value, Module):
             if "_modules" not in self.__dict__:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif name in self.__dict__.get("_modules", ()):
             if value is not None:
@@ -151,11 +151,16 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
-        """Drop ``name`` from wherever it was registered before, so it is registered once."""
+    def _forget(self, name: str, keep: dict) -> None:
+        """Drop ``name`` from wherever else it was registered, so it is registered once.
+
+        ``keep`` (the dict it is being assigned in) keeps its entry, and so its place: replacing
+        ``seq[0]`` or ``self.fc`` must not move it to the end of the forward pass or state dict.
+        """
         self.__dict__.pop(name, None)
         for d in (self._parameters, self._buffers, self._modules):
-            d.pop(name, None)
+            if d is not keep:
+                d.pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name: str) -> Any:
