@@ -645,6 +645,33 @@ def test_the_course_sum_misses_what_backward_allocates():
     assert step.backward > 1.3 * step.report.training_total
 
 
+def test_the_course_sum_also_counts_what_backward_has_freed():
+    # Nor is the sum a floor: backward frees each layer's saved arrays as it goes, so by the time the
+    # first layer's large weight gets its gradient, the wide layer's 512 kB of activations are gone.
+    step = _measured_step((4000, 64, 4096, 10), 32, nn.ReLU, "SGD", {}, first=False)
+    assert step.backward < step.report.training_total - 400_000  # far more than the Python objects
+    assert abs(step.backward - step.predicted_backward) <= 0.02 * step.backward
+    # Without an optimizer the step is its backward: the predicted peak is then below the sum too.
+    target = minigrad.randint(0, 10, (32,))
+    report = summary(mlp(4000, 64, 4096, 10), (32, 4000), loss_fn=lambda out: F.cross_entropy(out, target))
+    assert report.step_peak < report.training_total
+
+
+def test_step_peak_below_the_training_total_for_the_course_network_and_the_table_says_why():
+    net = nn.Sequential(nn.Linear(5, 8), nn.Linear(8, 4), nn.Linear(4, 2))
+    target = minigrad.zeros(1, 2)
+    report = summary(net, (1, 5), loss_fn=lambda out: F.mse_loss(out, target))
+    # The course's sum by hand: 94 parameters and their gradients, each Linear's input (5, 8 and 4
+    # floats) and mse_loss's difference (2 floats).
+    assert report.training_total == 376 + 376 + 4 * (5 + 8 + 4) + 4 * 2 == 828
+    # The step peak is backward's: the first layer's gradients are made after the loss's and the
+    # later layers' saved arrays are freed.
+    assert report.step_peak == report.param_bytes + report.backward_peak == 820
+    assert "Step peak < training total: backward frees each layer's saved arrays" in str(report)
+    bigger = summary(net, (100, 5), loss_fn=lambda out: F.mse_loss(out, minigrad.zeros(100, 2)))
+    assert bigger.step_peak > bigger.training_total and "Step peak <" not in str(bigger)
+
+
 # -- the printed table ----------------------------------------------------------------------------
 
 
@@ -677,6 +704,38 @@ def test_summary_numbers_and_dict_agree_with_the_table():
     assert [row["output_shape"] for row in d["rows"]][1:] == [[100, 8], [100, 8], [100, 4], [100, 4], [100, 2]]
     text = str(report)
     assert "Training vs bare parameters: 4.06x (params 1x + grads 1x + state 2.06x)" in text
+
+
+def test_the_table_says_every_linear_counts_its_bias_and_where_the_course_leaves_one_out():
+    course = summary(nn.Sequential(nn.Linear(8, 4, bias=True), nn.Linear(4, 1)), (1, 8))
+    assert (course.param_count, course.param_bytes) == (8 * 4 + 4 + 4 * 1 + 1, 164)
+    text = str(course)
+    assert "Param #: a Linear(n, k) counts its bias too, n x k + k values, as torch does" in text
+    assert "the course counts this model as 40 params (160 B): it leaves out the second Linear's bias" in text
+    as_the_course = summary(nn.Sequential(nn.Linear(8, 4, bias=True), nn.Linear(4, 1, bias=False)), (1, 8))
+    assert (as_the_course.param_count, as_the_course.param_bytes) == (40, 160)
+    assert "Param #: a Linear(n, k)" in str(as_the_course) and "the course counts" not in str(as_the_course)
+    no_bias = str(summary(nn.Sequential(nn.Linear(8, 4, bias=False)), (1, 8)))
+    assert "counts its bias" not in no_bias
+
+
+def test_the_tables_pointer_leads_to_the_explanation_in_an_installed_package():
+    # docs/ is not installed with the package; the docstring is, and help() shows it.
+    text = str(summary(nn.Sequential(nn.Linear(8, 4), nn.Linear(4, 1)), (1, 8)))
+    assert "docs/memory.md" not in text
+    assert "help(minigrad.memory.summary)" in text
+    doc = minigrad.memory.summary.__doc__
+    for figure in ("Param #", "n x k + k", "40 parameters, 160 B", "Training total", "Training step peak",
+                   "can be lower", "First step peak", "Training vs bare parameters"):
+        assert figure in doc, figure
+
+
+def test_the_docstring_examples_of_the_summary_module_run():
+    import doctest
+    import sys
+
+    result = doctest.testmod(sys.modules["minigrad.memory.summary"])
+    assert result.attempted >= 10 and result.failed == 0
 
 
 # -- the walkthrough example --------------------------------------------------------------------

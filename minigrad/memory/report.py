@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from .units import format_bytes
 
@@ -52,8 +52,9 @@ class MemoryReport:
     scratch_bytes: int | None = None  # temporary arrays of one step(), freed before it returns; None: not known
     backward_peak: int = 0  # besides parameters and state: see timeline.py
     update_peak: int | None = None  # predicted peak during optimizer.step(), everything included
-    step_peak: int | None = None  # predicted peak of one training step (see docs/memory.md)
+    step_peak: int | None = None  # predicted peak of one training step (see summary()'s docstring)
     first_step_peak: int | None = None  # the first step, when the optimizer has not run yet
+    linear_shapes: list = field(default_factory=list)  # (in_features, out_features, has a bias) per Linear
 
     # -- totals ---------------------------------------------------------------------------
     @property
@@ -150,7 +151,8 @@ def _render(r: MemoryReport) -> str:
         else:
             items.append(("Optimizer scratch per step", format_bytes(r.scratch_bytes), "during step() only"))
     if r.step_peak is not None:
-        items.append(("Training step peak", format_bytes(r.step_peak), "predicted, docs/memory.md"))
+        phases = "the larger of backward and step()" if r.optimizer is not None else "backward (no optimizer given)"
+        items.append(("Training step peak", format_bytes(r.step_peak), f"predicted: {phases}"))
     if r.first_step_peak is not None:
         items.append(("First step peak", format_bytes(r.first_step_peak), "predicted"))
     label_w = max(len(label) for label, _, _ in items)
@@ -164,8 +166,28 @@ def _render(r: MemoryReport) -> str:
     out.append(f"Training vs bare parameters: {_times(r.multiplier)} ({parts}), activations on top")
     if any(row.activation_bytes == 0 and row.params and not row.has_children for row in r.rows):
         out.append("Activations: a buffer kept by two layers is counted once, at the first (0 B: already counted)")
+    out.extend(_notes(r))
     out.append(bar)
     return "\n".join(out)
+
+
+# The course's two-layer example, which leaves out the second layer's bias (40 parameters, 160 B).
+_COURSE_TWO_LAYERS = [(8, 4, True), (4, 1, True)]
+
+
+def _notes(r: MemoryReport) -> list[str]:
+    """Where the table's figures part from the course's: they are surprises when met without a word."""
+    notes = []
+    if any(bias for _, _, bias in r.linear_shapes):
+        notes.append("Param #: a Linear(n, k) counts its bias too, n x k + k values, as torch does")
+    if r.linear_shapes == _COURSE_TWO_LAYERS:
+        notes.append("  the course counts this model as 40 params (160 B): it leaves out the second Linear's "
+                     "bias; Linear(4, 1, bias=False) is its model")
+    if r.step_peak is not None and r.step_peak < r.training_total:
+        notes.append("Step peak < training total: backward frees each layer's saved arrays before the first "
+                     "layers' gradients exist; the total counts them all at once")
+    notes.append("Each figure: help(minigrad.memory.summary)")
+    return notes
 
 
 def _times(x: float) -> str:

@@ -78,6 +78,47 @@ def summary(model: Any, input_size: Sequence[int] | Sequence[Sequence[int]], opt
     ``batch_dim``: which dimension of ``input_size`` is the batch.
     ``loss_fn``: called on the model's output, so the loss's own saved arrays are counted too
     (for example ``lambda out: F.cross_entropy(out, target)``).
+
+    The figures of the table (``str(report)``; ``report.to_dict()`` has them as numbers):
+
+    * **Param #**, **Params**: every value of every parameter. A ``Linear(n, k)`` has n x k weights
+      and k biases, n x k + k values, as in torch, unless it is made with ``bias=False``. The course
+      (Course 7, *Space & memory considerations*) counts ``Sequential(Linear(8,4,bias=True),
+      Linear(4,1))`` as 40 parameters, 160 B in float32: it leaves out the second layer's bias,
+      which torch and minigrad make by default, so they count 41, 164 B;
+      ``Linear(4, 1, bias=False)`` gives the course's model.
+    * **Grads**: one gradient per trainable parameter, as large as the parameter.
+    * **Optim state**: what the optimizer keeps per parameter (Adam: two arrays and a 4-byte step).
+    * **Activations**: the arrays the graph keeps for backward, counted from the graph itself, each
+      buffer once, at the first module that kept it; parameters are not activations.
+    * **Inference total**: the parameters plus the most activation memory alive at once when each
+      layer's input is freed once the next layer has run.
+    * **Training total**: the course's sum, parameters + gradients + optimizer state + every
+      activation, as if they all existed at once.
+    * **Training step peak**: what one step (``zero_grad()``, forward, loss, ``backward()``,
+      ``step()``) really holds at its worst moment: the larger of the backward phase (replayed node
+      by node: saved arrays not yet freed, gradients in flight, parameter gradients made so far)
+      and the ``step()`` phase (all gradients, plus the update's temporary arrays). It is not the
+      training total: it is usually higher, because backward also holds the gradient of every
+      activation and ``step()`` its temporaries, but it can be lower, because backward frees each
+      layer's saved arrays before the first layers' gradients exist, while the sum counts them
+      together. The course's 5-8-4-2 network, one sample and an MSE loss, no optimizer:
+      a training total of 828 B and a step peak of 820 B.
+    * **First step peak**: the same for the first step, before the optimizer has made its state.
+    * **Training vs bare parameters**: (parameters + gradients + state) / parameters, the
+      course's 2x (SGD), 3x (momentum), 4x (Adam); activations come on top.
+
+    >>> import minigrad
+    >>> from minigrad import nn
+    >>> course = nn.Sequential(nn.Linear(8, 4, bias=True), nn.Linear(4, 1))
+    >>> report = summary(course, (1, 8))
+    >>> report.param_count, report.param_bytes           # 8*4 + 4 + 4*1 + 1: the course omits the last 1
+    (41, 164)
+    >>> net = nn.Sequential(nn.Linear(5, 8), nn.Linear(8, 4), nn.Linear(4, 2))
+    >>> target = minigrad.zeros(1, 2)
+    >>> report = summary(net, (1, 5), loss_fn=lambda out: nn.functional.mse_loss(out, target))
+    >>> report.training_total, report.step_peak
+    (828, 820)
     """
     params = _parameters(model)
     if not params:
@@ -112,11 +153,19 @@ def summary(model: Any, input_size: Sequence[int] | Sequence[Sequence[int]], opt
         loss_activation_bytes=record.loss_bytes,
         input_bytes=sum(t.nbytes for t in inputs),
         inference_activation_peak=record.inference_peak,
+        linear_shapes=_linear_shapes(model),
     )
     if optimizer is not None:
         _optimizer_figures(report, optimizer)
     _predict_peaks(report, record, optimizer)
     return report
+
+
+def _linear_shapes(model: Any) -> list[tuple[int, int, bool]]:
+    """(in_features, out_features, has a bias) of each Linear, for the table's note on biases."""
+    from ..nn import Linear
+
+    return [(m.in_features, m.out_features, m.bias is not None) for m in model.modules() if isinstance(m, Linear)]
 
 
 def _optimizer_figures(report: MemoryReport, optimizer: Any) -> None:
