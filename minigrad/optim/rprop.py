@@ -43,7 +43,7 @@ class Rprop(Optimizer):
     represented still counts, where torch would see 0).
     """
 
-    temporaries = 6
+    temporaries = 7
 
     def __init__(self, params: Any, lr: float = 1e-2, etas: tuple[float, float] = (0.5, 1.2),
                  step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False,
