@@ -5,7 +5,6 @@
 
 import builtins as _builtins
 
-from . import ops as _ops  # noqa: F401  (attaches the operators and methods to Tensor)
 from ._backend import device, manual_seed
 from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int, int8,
                      int16, int32, int64, long, set_default_dtype, short, uint8)
@@ -22,7 +21,7 @@ mm = matmul
 concat = concatenate = cat
 
 from . import autograd, cuda, nn, optim, utils  # noqa: E402
-from . import viz  # noqa: E402,F401  (attaches Tensor.draw)
+from . import viz  # noqa: E402,F401
 from . import memory  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
 

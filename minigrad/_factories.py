@@ -9,6 +9,7 @@ from typing import Any
 import numpy
 
 from . import _backend, _dtype
+from ._convert import as_array
 from .tensor import Tensor
 
 
@@ -37,35 +38,7 @@ def _xp(device: Any) -> Any:
 
 def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, scalars, arrays or tensors)."""
-    if isinstance(data, Tensor):
-        data = data._data
-    dev = _backend.as_device(device) if device is not None else _backend.device_of(data)
-    from_array = isinstance(data, numpy.ndarray | numpy.generic) or _backend.device_of(data).type != "cpu"
-    if from_array:
-        arr = numpy.array(_backend.to_host(data))  # an array keeps its dtype, as in torch
-    else:
-        arr = numpy.array(_unwrap_nested(data))
-        if dtype is not None:
-            pass  # cast once, below: going through the default dtype first would round float64 values
-        elif arr.size == 0 or arr.dtype.kind == "f":  # Python floats take the default dtype
-            arr = arr.astype(_dtype.get_default_dtype().np)
-        elif arr.dtype.kind in "iu":
-            arr = arr.astype(numpy.int64)
-    if dtype is not None:
-        arr = arr.astype(_dtype.to_numpy_dtype(dtype), copy=False)
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
-    _dtype.from_numpy_dtype(arr.dtype)  # refuses dtypes minigrad has no name for
-    return _make(_backend.move(arr, dev) if dev.type != "cpu" else arr, requires_grad)
-
-
-def _unwrap_nested(data: Any) -> Any:
-    """Lists may hold scalar tensors (``tensor([t1, t2])``): take their values."""
-    if isinstance(data, Tensor):
-        return _backend.to_host(data._data)
-    if isinstance(data, (list, tuple)):
-        return [_unwrap_nested(x) for x in data]
-    return data
+    return _make(as_array(data, dtype, device), requires_grad)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:

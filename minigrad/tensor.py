@@ -1,33 +1,34 @@
 """``Tensor``: an n-dimensional array (NumPy or CuPy) that remembers how it was computed.
 
-The class holds data and graph bookkeeping; the differentiable ops live in
-``minigrad/ops`` and the methods here only forward to them.
+Every method and operator is defined here, in the class body. The array and the graph
+links come from ``TensorBase`` (minigrad/autograd/graph.py), and the differentiable
+methods are the functions of minigrad/ops. This module imports those; they never import
+it, so autograd and the ops can be read, and tested, without the ``Tensor`` class.
 """
 
 from __future__ import annotations
 
 import builtins
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy
 
-from . import _backend, _dtype
+from . import _backend, _dtype, ops
+from ._format import tensor_repr
 from ._grad_mode import is_grad_enabled
 from .autograd.engine import run_backward
-from .autograd.graph import AccumulateGrad, Node
+from .autograd.function import raise_device_mismatch
+from .autograd.graph import TensorBase
+from .ops._base import broadcast_message
+from .ops.elementwise import to as _to
+from .ops.indexing import getitem, unwrap_index
+from .viz import draw_graph
 
 
-class Tensor:
-    # Class-level defaults keep tensor creation cheap: most tensors only ever set _data.
-    grad: Tensor | None = None
-    requires_grad: bool = False
-    grad_fn: Node | None = None
-    _output_nr = 0  # which output of grad_fn this tensor is
-    _accumulator: AccumulateGrad | None = None  # a leaf's AccumulateGrad node, made on first use
-    _leaf_hooks: list | None = None  # a leaf's gradient hooks: (0, fn) pairs
-    _retains_grad = False
+class Tensor(TensorBase):
+    """A tensor, as torch's: ``minigrad.tensor([[1., 2.]], requires_grad=True)``."""
 
     def __init__(self, data: Any, *, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
@@ -36,28 +37,16 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def _wrap(cls, array: Any) -> Tensor:
-        """A plain tensor around ``array`` (no copy, no graph)."""
+    @staticmethod
+    def _wrap(array: Any) -> Tensor:
+        """A plain tensor around ``array`` (no copy, no graph), even when called on a subclass."""
         if isinstance(array, numpy.generic):  # NumPy turns 0-dim results into scalars; keep arrays
             array = numpy.asarray(array)
         t = _new(Tensor)
         t._data = array
         return t
 
-    # -- graph bookkeeping -----------------------------------------------------------------
-    @property
-    def is_leaf(self) -> bool:
-        return self.grad_fn is None
-
-    def _edge(self) -> tuple:
-        """Where a gradient for this tensor goes: its grad_fn, or the AccumulateGrad of a leaf."""
-        if self.grad_fn is not None:
-            return (self.grad_fn, self._output_nr)
-        if self._accumulator is None:
-            self._accumulator = AccumulateGrad(self)
-        return (self._accumulator, 0)
-
+    # -- graph bookkeeping (the graph links themselves are TensorBase's) --------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if not self.is_leaf:
             if requires_grad:
@@ -249,15 +238,15 @@ class Tensor:
         return a if dtype is None else a.astype(dtype)
 
     def __repr__(self) -> str:
-        from ._format import tensor_repr
-
         return tensor_repr(self)
+
+    def draw(self, **kwargs: Any) -> Any:
+        """The recorded graph behind this tensor: ``minigrad.viz.draw_graph(self, **kwargs)``."""
+        return draw_graph(self, **kwargs)
 
     # -- conversions (differentiable where torch's are) -------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)``."""
-        from .ops.elementwise import to
-
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
@@ -271,10 +260,13 @@ class Tensor:
                 dtype, device = a.dtype, a.device
             else:
                 device = a
-        return to(self, dtype, None if device is None else _backend.as_device(device))
+        return _to(self, dtype, None if device is None else _backend.as_device(device))
 
     def type(self, dtype: Any = None) -> Any:
         return self.to(dtype) if dtype is not None else f"minigrad.{self.dtype.name}"
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
 
     def float(self) -> Tensor:
         return self.to(_dtype.float32)
@@ -301,10 +293,7 @@ class Tensor:
         return self.to(_backend.device("cuda", device if isinstance(device, builtins.int) else None)
                        if not isinstance(device, (str, _backend.device)) else device)
 
-    def clone(self) -> Tensor:
-        from .ops.elementwise import clone
-
-        return clone(self)
+    clone = ops.clone
 
     def contiguous(self) -> Tensor:
         return self
@@ -321,7 +310,7 @@ class Tensor:
         self._check_inplace()
         other = value._data if isinstance(value, Tensor) else value
         if isinstance(value, Tensor) and type(other) is not type(self._data):
-            _raise_device_mismatch((self, value))
+            raise_device_mismatch((self, value))
         try:
             op(self._data, other)
         except (TypeError, ValueError) as exc:  # NumPy's casting and broadcasting errors, as torch's
@@ -384,13 +373,101 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace()
-        from .ops.indexing import unwrap_index
-
         self._data[unwrap_index(index)] = value._data if isinstance(value, Tensor) else value
 
-    # Arithmetic operators and methods such as .exp() or .sum() are attached by
-    # minigrad/ops/__init__.py, next to the ops that implement them.
+    # -- differentiable ops: each is the function of minigrad/ops with the same name ------------
+    # Assigned, not wrapped: ``x + y`` calls ops.add directly, one Python call less per op.
+    __add__ = add = ops.add
+    __sub__ = sub = ops.sub
+    __mul__ = mul = ops.mul
+    __truediv__ = div = ops.div
+    __pow__ = pow = ops.pow
+    __matmul__ = matmul = mm = dot = ops.matmul
+    __neg__ = neg = negative = ops.neg
+    __abs__ = abs = ops.abs
+    __getitem__ = getitem
 
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.add(other, self)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.sub(other, self)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.mul(other, self)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.div(other, self)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return ops.pow(other, self)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.matmul(other, self)
+
+    exp = ops.exp
+    log = ops.log
+    sqrt = ops.sqrt
+    sin = ops.sin
+    cos = ops.cos
+    tanh = ops.tanh
+    sigmoid = ops.sigmoid
+    relu = ops.relu
+    clamp = clip = ops.clamp
+    maximum = ops.maximum
+    minimum = ops.minimum
+
+    def square(self) -> Tensor:
+        return ops.mul(self, self)
+
+    def where(self, condition: Tensor, other: Any) -> Tensor:
+        return ops.where(condition, self, other)
+
+    sum = ops.sum
+    mean = ops.mean
+    max = ops.max
+    min = ops.min
+    argmax = ops.argmax
+    argmin = ops.argmin
+    var = ops.var
+    std = ops.std
+
+    def softmax(self, dim: builtins.int, dtype: Any = None) -> Tensor:
+        return ops.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim: builtins.int, dtype: Any = None) -> Tensor:
+        return ops.log_softmax(self, dim, dtype)
+
+    reshape = ops.reshape
+    view = ops.view
+    flatten = ops.flatten
+    permute = ops.permute
+    transpose = ops.transpose
+    t = ops.t
+    unsqueeze = ops.unsqueeze
+    squeeze = ops.squeeze
+    expand = ops.expand
+    gather = ops.gather
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return ops.reshape(self, other._data.shape)
+
+    reshape_as = view_as
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return ops.expand(self, other._data.shape)
+
+    @property
+    def T(self) -> Tensor:
+        """The dims in reverse order."""
+        return ops.permute(self, tuple(reversed(range(self._data.ndim))))
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dims swapped (a batch of transposed matrices)."""
+        return ops.transpose(self, -2, -1)
+
+    # -- comparisons and logic (not differentiable: plain tensors, as in torch) --------------
     def _compare(self, other: Any, op: Callable) -> Tensor:
         other = other._data if isinstance(other, Tensor) else other
         return Tensor._wrap(op(self._data, other))
@@ -488,25 +565,6 @@ def _or(a: Any, b: Any) -> Any:
     return a | b
 
 
-def _raise_device_mismatch(args: tuple) -> None:
-    devices = [str(a.device) for a in args if isinstance(a, Tensor)]
-    names = sorted(set(devices))
-    raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
-                       f"{names[0]} and {names[-1]}!")
-
-
-def _broadcast_message(sa: tuple, sb: tuple) -> str | None:
-    """torch's message for shapes that do not broadcast (None if they do)."""
-    sa, sb = tuple(sa), tuple(sb)
-    n = builtins.max(len(sa), len(sb))
-    sa, sb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
-    for i in reversed(range(n)):  # torch names the last dim that does not match
-        if sa[i] != sb[i] and sa[i] != 1 and sb[i] != 1:
-            return (f"The size of tensor a ({sa[i]}) must match the size of tensor b ({sb[i]}) at non-singleton "
-                    f"dimension {i}")
-    return None
-
-
 def _raise_inplace_error(t: Tensor, value: Any, op: Callable, exc: Exception) -> None:
     """torch's RuntimeError for an in-place op whose result cannot be stored in ``t``."""
     other_shape = value._data.shape if isinstance(value, Tensor) else numpy.shape(value)
@@ -514,7 +572,7 @@ def _raise_inplace_error(t: Tensor, value: Any, op: Callable, exc: Exception) ->
         try:
             shape = numpy.broadcast_shapes(t._data.shape, other_shape)
         except ValueError:
-            message = _broadcast_message(t._data.shape, other_shape)
+            message = broadcast_message(t._data.shape, other_shape)
             if message is None:
                 raise exc from None
             raise RuntimeError(message) from None
@@ -555,7 +613,3 @@ class Size(tuple):
         for s in self:
             n *= s
         return n
-
-
-def _size(shape: Sequence[int]) -> str:
-    return f"[{', '.join(str(s) for s in shape)}]"

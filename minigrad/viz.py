@@ -24,8 +24,6 @@ from typing import Any
 import graphviz
 import numpy
 
-from .tensor import Tensor
-
 __all__ = ["draw_graph"]
 
 # Colours: the output stands out, parameters look alike, ops stay neutral.
@@ -159,11 +157,3 @@ def format_bytes(n: int) -> str:
         if value < 999.95:  # what still prints as at most "999.9"
             return f"{value:.1f} {unit}"
     return f"{value / 1000:.1f} PB"
-
-
-def _draw(self: Tensor, **kwargs: Any) -> graphviz.Digraph:
-    """``t.draw(...)`` is ``minigrad.viz.draw_graph(t, ...)``."""
-    return draw_graph(self, **kwargs)
-
-
-Tensor.draw = _draw

@@ -8,18 +8,22 @@ as the output's ``grad_fn``.
 Built-in ops set ``raw = True``: their forward and backward work on plain
 NumPy/CuPy arrays, which keeps the per-op overhead small. A user's Function
 gets and returns minigrad tensors, as in torch.
+
+Outputs are made by the first tensor argument's ``_wrap`` (a plain ``Tensor``,
+even when that argument is a ``Parameter``), so this module needs only
+``TensorBase`` (minigrad/autograd/graph.py), not minigrad/tensor.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .._backend import device_of
 from .._grad_mode import _enabled as _grad_enabled
 from .._grad_mode import no_grad
-from ..tensor import Tensor, _raise_device_mismatch
-from .graph import FREED_MESSAGE, AccumulateGrad, Node
+from .graph import Node, TensorBase
 
-__all__ = ["FREED_MESSAGE", "AccumulateGrad", "Function", "Node"]
+__all__ = ["Function", "raise_device_mismatch"]
 
 _new_object = object.__new__
 
@@ -51,7 +55,7 @@ class Function:
     def backward_on_arrays(cls, ctx: Node, grads: list) -> Any:
         """Run ``backward`` on tensors around the gradient arrays ``grads``, recording nothing."""
         with no_grad():
-            return cls.backward(ctx, *(Tensor._wrap(g) for g in grads))
+            return cls.backward(ctx, *(ctx._wrap(g) for g in grads))
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
@@ -62,14 +66,16 @@ class Function:
         edges = []  # per input: where its gradient goes next, or None
         meta = []  # per input: (shape, dtype), to reduce and cast its gradient
         needs = []  # per input: whether it needs a gradient
+        first = None  # the first tensor argument: its _wrap makes the outputs
         array_type = None
         for a in args:
-            if isinstance(a, Tensor):
+            if isinstance(a, TensorBase):
                 arr = a._data
-                if array_type is None:
+                if first is None:
+                    first = a
                     array_type = type(arr)
                 elif type(arr) is not array_type:
-                    _raise_device_mismatch(args)
+                    raise_device_mismatch(args)
                 fargs.append(arr if raw else a.detach())
                 if a.requires_grad:
                     fn = a.grad_fn
@@ -88,17 +94,19 @@ class Function:
             needs.append(False)
         ctx.needs_input_grad = needs = tuple(needs)
         record = True in needs and _grad_enabled.get()
-        if raw:
+        if raw:  # a built-in op: it always has a tensor argument
             out = cls.forward(ctx, *fargs, **kwargs) if kwargs else cls.forward(ctx, *fargs)
         else:
             with no_grad():
                 out = cls.forward(ctx, *fargs, **kwargs)
+            if first is None:  # no tensor argument: nothing was recorded, and forward's results go back as they are
+                return out
+            ctx._wrap = first._wrap  # its backward gets tensors too (backward_on_arrays)
+        wrap = first._wrap
         if type(out) is not tuple:
-            if type(out) is array_type:
-                t = _new_object(Tensor)
-                t._data = out
-            else:  # a Tensor (from a user's Function), or a NumPy scalar from a reduction
-                t = Tensor._wrap(out._data if isinstance(out, Tensor) else out)
+            if type(out) is not array_type and isinstance(out, TensorBase):  # from a user's Function
+                out = out._data
+            t = wrap(out)  # (_wrap turns the NumPy scalar of a full reduction into a 0-dim array)
             if record and t._data.dtype.kind in "fc" and not ctx.non_differentiable:
                 ctx.next_edges = tuple(edges)
                 ctx.input_meta = tuple(meta)
@@ -108,21 +116,29 @@ class Function:
         if record:
             ctx.next_edges = tuple(edges)
             ctx.input_meta = tuple(meta)
-        return _wrap_outputs(ctx, out, record)
+        return _wrap_outputs(ctx, out, record, wrap)
 
 
-def _wrap_outputs(ctx: Node, outs: tuple, record: bool) -> tuple:
+def _wrap_outputs(ctx: Node, outs: tuple, record: bool, wrap: Any) -> tuple:
     """Tensors for the outputs of a multi-output op; the differentiable ones get ``ctx`` as grad_fn."""
-    arrays = [o._data if isinstance(o, Tensor) else o for o in outs]
-    result = tuple(Tensor._wrap(a) for a in arrays)
+    arrays = [o._data if isinstance(o, TensorBase) else o for o in outs]
+    result = tuple(wrap(a) for a in arrays)
     if not record:
         return result
     ctx.n_outputs = len(arrays)
     ctx.output_meta = tuple((a.shape, a.dtype) for a in arrays)
-    non_diff = {id(o._data if isinstance(o, Tensor) else o) for o in ctx.non_differentiable}
+    non_diff = {id(o._data if isinstance(o, TensorBase) else o) for o in ctx.non_differentiable}
     for i, (t, a) in enumerate(zip(result, arrays)):
         if id(a) not in non_diff and a.dtype.kind in "fc":
             t.grad_fn = ctx
             t._output_nr = i
             t.requires_grad = True
     return result
+
+
+def raise_device_mismatch(args: tuple) -> None:
+    """torch's error for tensors on different devices in one op."""
+    devices = [str(device_of(a._data)) for a in args if isinstance(a, TensorBase)]
+    names = sorted(set(devices))
+    raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
+                       f"{names[0]} and {names[-1]}!")

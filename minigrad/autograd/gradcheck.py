@@ -9,6 +9,7 @@ import numpy
 
 from .._backend import to_host
 from .._grad_mode import no_grad
+from .graph import TensorBase
 
 
 class GradcheckError(RuntimeError):
@@ -22,10 +23,8 @@ def gradcheck(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-
     Inputs that require grad should be float64: in float32, rounding swamps an
     ``eps`` of 1e-6. Every output element is checked (the full Jacobian).
     """
-    from ..tensor import Tensor
-
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-    wrt = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    wrt = [t for t in inputs if isinstance(t, TensorBase) and t.requires_grad]
     if not wrt:
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of the them "
                          "have requires_grad=True.")
@@ -44,7 +43,7 @@ def gradcheck(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-
     with no_grad():
         outs = outputs()
     for k, out in enumerate(outs):
-        if not isinstance(out, Tensor) or not out.is_floating_point():
+        if not isinstance(out, TensorBase) or not out.is_floating_point():
             continue
         n_out = out._data.size
         analytic = [numpy.zeros((n_out, t._data.size)) for t in wrt]
@@ -56,7 +55,7 @@ def gradcheck(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-
                 continue
             seed = numpy.zeros(n_out)
             seed[j] = 1.0
-            y.backward(Tensor._wrap(y._xp.asarray(seed.reshape(y._data.shape)).astype(y._data.dtype)))
+            y.backward(y._wrap(y._xp.asarray(seed.reshape(y._data.shape)).astype(y._data.dtype)))
             for a, t in zip(analytic, wrt):
                 if t.grad is not None:
                     a[j] = to_host(t.grad._data).ravel()

@@ -1,15 +1,17 @@
-"""The recorded graph: ``Node`` (one recorded op) and ``AccumulateGrad`` (the node of a leaf).
+"""The recorded graph, and the part of a tensor that takes part in it.
 
-``Function.apply`` (minigrad/autograd/function.py) records a ``Node`` as its output's
-``grad_fn``, holding:
+* ``TensorBase``: an array (``_data``) and its place in the graph (``grad_fn``, ``grad``,
+  a leaf's ``AccumulateGrad``). minigrad/tensor.py's ``Tensor`` subclasses it with every
+  method and operator; autograd and the ops need only this part, so they never import
+  tensor.py.
+* ``Node``: one recorded op. ``Function.apply`` (minigrad/autograd/function.py) records it
+  as its output's ``grad_fn``, holding
 
-* ``next_edges``: for each input, the node its gradient flows to next
-  (``None`` for inputs that need no gradient);
-* ``saved``: exactly the arrays ``backward`` needs (``ctx.save_for_backward``).
-  The memory report counts these, and they are dropped after backward.
-
-Nothing here needs the ``Tensor`` class, so minigrad/tensor.py can import this module
-(and the engine) without importing ``Function``, which wraps its outputs in tensors.
+  * ``next_edges``: for each input, the node its gradient flows to next
+    (``None`` for inputs that need no gradient);
+  * ``saved``: exactly the arrays ``backward`` needs (``ctx.save_for_backward``).
+    The memory report counts these, and they are dropped after backward.
+* ``AccumulateGrad``: the node of a leaf, which adds the incoming gradient into ``leaf.grad``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,43 @@ FREED_MESSAGE = (
 )
 
 
+class TensorBase:
+    """An array and its place in the autograd graph: what ``Function.apply`` and the engine read and set.
+
+    ``Tensor`` (minigrad/tensor.py) is the subclass users see; every tensor is one. The modules
+    tensor.py imports (autograd, the ops) test ``isinstance(x, TensorBase)``, and make new tensors
+    with ``x._wrap(array)`` on a tensor they were given, which gives a plain ``Tensor`` whatever
+    ``x``'s own class (a ``Parameter``'s results are not parameters).
+    """
+
+    # Class-level defaults keep tensor creation cheap: most tensors only ever set _data.
+    _data: Any
+    grad: Any = None  # a Tensor, once backward has reached this leaf (or a tensor that retains grad)
+    requires_grad: bool = False
+    grad_fn: Node | None = None
+    _output_nr = 0  # which output of grad_fn this tensor is
+    _accumulator: AccumulateGrad | None = None  # a leaf's AccumulateGrad node, made on first use
+    _leaf_hooks: list | None = None  # a leaf's gradient hooks: (0, fn) pairs
+    _retains_grad = False
+
+    @staticmethod
+    def _wrap(array: Any) -> Any:
+        """A plain tensor around ``array`` (no copy, no graph); ``Tensor`` defines it."""
+        raise NotImplementedError
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def _edge(self) -> tuple:
+        """Where a gradient for this tensor goes: its grad_fn, or the AccumulateGrad of a leaf."""
+        if self.grad_fn is not None:
+            return (self.grad_fn, self._output_nr)
+        if self._accumulator is None:
+            self._accumulator = AccumulateGrad(self)
+        return (self._accumulator, 0)
+
+
 class Node:
     """A recorded op, also the ``ctx`` its forward and backward receive."""
 
@@ -38,6 +77,7 @@ class Node:
     output_meta: tuple = ()
     hooks: list | None = None  # (output index, fn(grad array) -> grad array or None)
     non_differentiable: tuple = ()
+    _wrap: Any = None  # a user Function's: makes the tensors its backward receives
 
     def __init__(self, fn: type | None = None) -> None:
         self.fn = fn
@@ -135,13 +175,13 @@ def _sum_to_shape(g: Any, shape: tuple, node: Node, index: int) -> Any:
 class AccumulateGrad(Node):
     """The node that ends a path at a leaf: it adds the incoming gradient to ``leaf.grad``."""
 
-    def __init__(self, variable: Any) -> None:
+    def __init__(self, variable: TensorBase) -> None:
         super().__init__(None)
         # The leaf holds its node; the node refers back weakly, so the two form no reference cycle.
         self._variable = weakref.ref(variable)
 
     @property
-    def variable(self) -> Any:
+    def variable(self) -> TensorBase | None:
         """The leaf tensor (None once it has been freed: its gradient can't be read any more)."""
         return self._variable()
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy
 
-from ..autograd.function import AccumulateGrad
+from ..autograd.graph import AccumulateGrad
 from ..tensor import Tensor
 from .activations import node_arrays, owner
 

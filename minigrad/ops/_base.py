@@ -1,4 +1,4 @@
-"""Shared helpers for the built-in ops: the op base class and torch's type promotion."""
+"""Shared helpers for the built-in ops: the op base class, torch's type promotion and its broadcast error."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from typing import Any
 import numpy
 
 from .. import _dtype
+from .._backend import device_of
+from .._convert import as_array
 from ..autograd.function import Function
-from ..tensor import Tensor
+from ..autograd.graph import TensorBase
 
 
 class Op(Function):
@@ -30,11 +32,9 @@ class Op(Function):
     raw = True
 
 
-def as_tensor_like(value: Any, like: Tensor) -> Tensor:
-    """Turn an array-like operand into a tensor on ``like``'s device."""
-    from .._factories import tensor
-
-    return tensor(value, device=like.device)
+def as_tensor_like(value: Any, like: TensorBase) -> Any:
+    """Turn an array-like operand into a tensor on ``like``'s device, as ``minigrad.tensor`` would."""
+    return like._wrap(as_array(value, device=device_of(like._data)))
 
 
 def promote(a: Any, b: Any) -> tuple:
@@ -49,7 +49,7 @@ def promote(a: Any, b: Any) -> tuple:
         a = a.item()
     if isinstance(b, numpy.generic):
         b = b.item()
-    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    ta, tb = isinstance(a, TensorBase), isinstance(b, TensorBase)
     if ta and tb:
         da, db = a._data.dtype, b._data.dtype
         if da == db:
@@ -69,3 +69,15 @@ def promote(a: Any, b: Any) -> tuple:
     if isinstance(s, builtins.float) and t._data.dtype.kind in "iub":
         t = t.to(_dtype.get_default_dtype())
     return (t, s) if ta else (s, t)
+
+
+def broadcast_message(sa: tuple, sb: tuple) -> str | None:
+    """torch's message for shapes that do not broadcast (None if they do)."""
+    sa, sb = tuple(sa), tuple(sb)
+    n = builtins.max(len(sa), len(sb))
+    sa, sb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+    for i in reversed(range(n)):  # torch names the last dim that does not match
+        if sa[i] != sb[i] and sa[i] != 1 and sb[i] != 1:
+            return (f"The size of tensor a ({sa[i]}) must match the size of tensor b ({sb[i]}) at non-singleton "
+                    f"dimension {i}")
+    return None

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _backend
+from .. import _backend, _dtype
 from .._backend import xp_of
-from ..tensor import Tensor, _broadcast_message
-from ._base import Op, promote
+from ..autograd.graph import TensorBase
+from ._base import Op, as_tensor_like, broadcast_message, promote
 
 
 class Add(Op):
@@ -304,13 +304,13 @@ class Clone(Op):
 # -- the functions users call -----------------------------------------------------------------
 
 
-def _binary(op: type, a: Any, b: Any) -> Tensor:
+def _binary(op: type, a: Any, b: Any) -> TensorBase:
     """``op.apply(a, b)``, with torch's RuntimeError where NumPy refuses to broadcast the shapes."""
     try:
         return op.apply(a, b)
     except ValueError:
-        message = _broadcast_message(a._data.shape if isinstance(a, Tensor) else (),
-                                     b._data.shape if isinstance(b, Tensor) else ())
+        message = broadcast_message(a._data.shape if isinstance(a, TensorBase) else (),
+                                    b._data.shape if isinstance(b, TensorBase) else ())
         if message is None:
             raise
         raise RuntimeError(message) from None
@@ -318,79 +318,77 @@ def _binary(op: type, a: Any, b: Any) -> Tensor:
 
 def _floating(a: Any) -> Any:
     """Integer and bool tensors as the default float dtype (what torch's float-valued ops compute in)."""
-    if isinstance(a, Tensor) and a._data.dtype.kind in "iub":
-        from .. import _dtype
-
+    if isinstance(a, TensorBase) and a._data.dtype.kind in "iub":
         return a.to(_dtype.get_default_dtype())
     return a
 
 
-def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
+def add(a: Any, b: Any, *, alpha: Any = 1) -> TensorBase:
     a, b = promote(a, b)
     return _binary(Add, a, b if alpha == 1 else b * alpha)
 
 
-def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
+def sub(a: Any, b: Any, *, alpha: Any = 1) -> TensorBase:
     a, b = promote(a, b)
     return _binary(Sub, a, b if alpha == 1 else b * alpha)
 
 
-def mul(a: Any, b: Any) -> Tensor:
+def mul(a: Any, b: Any) -> TensorBase:
     return _binary(Mul, *promote(a, b))
 
 
-def div(a: Any, b: Any) -> Tensor:
+def div(a: Any, b: Any) -> TensorBase:
     a, b = promote(a, b)
     # torch's "/" is true division: integer and bool tensors become the default float dtype first
     # (both of them: NumPy would turn float32 / int64 into float64).
     return _binary(Div, _floating(a), _floating(b))
 
 
-def pow(a: Any, b: Any) -> Tensor:
+def pow(a: Any, b: Any) -> TensorBase:
     return _binary(Pow, *promote(a, b))
 
 
-def neg(a: Tensor) -> Tensor:
+def neg(a: TensorBase) -> TensorBase:
     return Neg.apply(a)
 
 
-def exp(a: Tensor) -> Tensor:
+def exp(a: TensorBase) -> TensorBase:
     return Exp.apply(_floating(a))
 
 
-def log(a: Tensor) -> Tensor:
+def log(a: TensorBase) -> TensorBase:
     return Log.apply(_floating(a))
 
 
-def sqrt(a: Tensor) -> Tensor:
+def sqrt(a: TensorBase) -> TensorBase:
     return Sqrt.apply(_floating(a))
 
 
-def sin(a: Tensor) -> Tensor:
+def sin(a: TensorBase) -> TensorBase:
     return Sin.apply(_floating(a))
 
 
-def cos(a: Tensor) -> Tensor:
+def cos(a: TensorBase) -> TensorBase:
     return Cos.apply(_floating(a))
 
 
-def abs(a: Tensor) -> Tensor:
+def abs(a: TensorBase) -> TensorBase:
     return Abs.apply(a)
 
 
-def tanh(a: Tensor) -> Tensor:
+def tanh(a: TensorBase) -> TensorBase:
     return Tanh.apply(_floating(a))
 
 
-def sigmoid(a: Tensor) -> Tensor:
+def sigmoid(a: TensorBase) -> TensorBase:
     return Sigmoid.apply(_floating(a))
 
 
-def relu(a: Tensor) -> Tensor:
+def relu(a: TensorBase) -> TensorBase:
     return Relu.apply(a)
 
 
-def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:
+def clamp(a: TensorBase, min: Any = None, max: Any = None) -> TensorBase:
     if min is None and max is None:
         raise RuntimeError("minigrad.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, float) or isinstance(max, float):  # an integer tensor clamped to float bounds is float
@@ -398,27 +396,25 @@ def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:
     return Clamp.apply(a, min, max)
 
 
-def maximum(a: Tensor, b: Tensor) -> Tensor:
+def maximum(a: TensorBase, b: TensorBase) -> TensorBase:
     return _binary(Maximum, *promote(a, b))
 
 
-def minimum(a: Tensor, b: Tensor) -> Tensor:
+def minimum(a: TensorBase, b: TensorBase) -> TensorBase:
     return _binary(Minimum, *promote(a, b))
 
 
-def where(condition: Tensor, input: Any, other: Any) -> Tensor:
-    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+def where(condition: TensorBase, input: Any, other: Any) -> TensorBase:
+    if not isinstance(input, TensorBase) and not isinstance(other, TensorBase):
         # torch.where(mask, 1.0, 0.0): two Python scalars give a tensor of their common type
         # (the default float dtype for floats, int64 for ints), on the condition's device.
-        from .._factories import tensor
-
         both_int = all(isinstance(v, int) for v in (input, other))
-        input = tensor(input if both_int else float(input), device=condition.device)
+        input = as_tensor_like(input if both_int else float(input), condition)
     input, other = promote(input, other)
     return Where.apply(condition, input, other)
 
 
-def to(a: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
+def to(a: TensorBase, dtype: Any = None, device: Any = None) -> TensorBase:
     if dtype is not None and a._data.dtype == dtype.np:
         dtype = None
     if device is not None and _backend.device_of(a._data) == device:
@@ -428,5 +424,5 @@ def to(a: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
     return To.apply(a, dtype, device)
 
 
-def clone(a: Tensor) -> Tensor:
+def clone(a: TensorBase) -> TensorBase:
     return Clone.apply(a)

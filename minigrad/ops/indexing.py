@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import xp_of
-from ..tensor import Tensor
+from ..autograd.graph import TensorBase
 from ._base import Op
 
 
 def unwrap_index(index: Any) -> Any:
     """Replace tensors inside an index by their arrays."""
-    if isinstance(index, Tensor):
+    if isinstance(index, TensorBase):
         return index._data
     if isinstance(index, tuple):
-        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, TensorBase) else i for i in index)
     if isinstance(index, list):
         return index
     return index
@@ -45,7 +45,7 @@ class GetItem(Op):
         return out
 
 
-def getitem(a: Tensor, index: Any) -> Tensor:
+def getitem(a: TensorBase, index: Any) -> TensorBase:
     index = unwrap_index(index)
     if _is_basic(index):
         # A trailing Ellipsis makes NumPy return a 0-dim view instead of a scalar copy, so that
@@ -55,13 +55,13 @@ def getitem(a: Tensor, index: Any) -> Tensor:
             index = (*parts, Ellipsis)
     try:
         if not a.requires_grad:
-            return Tensor._wrap(a._data[index])
+            return a._wrap(a._data[index])
         return GetItem.apply(a, index)
     except IndexError as exc:
         raise IndexError(str(exc).replace("axis", "dimension")) from None
 
 
-def gather(a: Tensor, dim: int, index: Tensor) -> Tensor:
+def gather(a: TensorBase, dim: int, index: TensorBase) -> TensorBase:
     """``out[i][j] = a[i][index[i][j]]`` for dim=1, as torch.gather."""
     return GetItem.apply(a, _gather_index(a._data, dim, index._data))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _dtype
-from ..tensor import Tensor
+from ..autograd.graph import TensorBase
 from ._base import Op, promote
 
 
@@ -48,7 +48,7 @@ class Addmm(Op):
         return gx, gw, gb
 
 
-def matmul(a: Any, b: Any) -> Tensor:
+def matmul(a: Any, b: Any) -> TensorBase:
     a, b = promote(a, b)
     sa, sb = a._data.shape, b._data.shape
     if not sa or not sb:
@@ -98,7 +98,7 @@ def _matmul_error(sa: tuple, sb: tuple) -> str | None:
             f"[{batch}, {sb[-2]}].")
 
 
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def linear(input: TensorBase, weight: TensorBase, bias: TensorBase | None = None) -> TensorBase:
     if input._data.shape[-1:] != weight._data.shape[-1:]:
         rows = 1
         for s in input._data.shape[:-1]:

@@ -7,8 +7,9 @@ from typing import Any, NamedTuple
 
 from .. import _dtype
 from .._backend import xp_of
-from ..tensor import Tensor
+from ..autograd.graph import TensorBase
 from ._base import Op
+from .elementwise import maximum, minimum
 
 
 def _axes(dim: Any, ndim: int) -> tuple | None:
@@ -105,21 +106,19 @@ class MaxMinDim(Op):
 
 
 class ValuesIndices(NamedTuple):
-    values: Tensor
-    indices: Tensor
+    values: TensorBase
+    indices: TensorBase
 
 
-def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+def sum(a: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> TensorBase:
     if dtype is not None:
         a = a.to(dtype)
     elif a._data.dtype.kind in "biu" and a._data.dtype.itemsize < 8 or a._data.dtype.kind == "b":
-        from .. import _dtype
-
         a = a.to(_dtype.int64)  # torch sums integers and bools in int64
     return Sum.apply(a, _axes(dim, a._data.ndim), keepdim)
 
 
-def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+def mean(a: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> TensorBase:
     if dtype is not None:
         a = a.to(dtype)
     if a._data.dtype.kind not in "fc":
@@ -128,15 +127,13 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
     return Mean.apply(a, _axes(dim, a._data.ndim), keepdim)
 
 
-def _max_min(a: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
+def _max_min(a: TensorBase, dim: Any, keepdim: bool, largest: bool) -> Any:
     if dim is None:
         if a._data.size == 0:
             raise RuntimeError(f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for "
                                "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
         return MaxMin.apply(a, largest)
-    if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
-        from .elementwise import maximum, minimum
-
+    if isinstance(dim, TensorBase):  # torch.max(a, b) is the elementwise maximum
         return (maximum if largest else minimum)(a, dim)
     (axis,) = _axes(dim, a._data.ndim) or (0,)
     if a._data.ndim == 0:  # torch accepts dim 0 or -1 here: the value itself, index 0 (keepdim or not)
@@ -144,29 +141,30 @@ def _max_min(a: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
     return ValuesIndices(*MaxMinDim.apply(a, axis, keepdim, largest))
 
 
-def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+def max(a: TensorBase, dim: Any = None, keepdim: bool = False) -> Any:
     return _max_min(a, dim, keepdim, True)
 
 
-def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+def min(a: TensorBase, dim: Any = None, keepdim: bool = False) -> Any:
     return _max_min(a, dim, keepdim, False)
 
 
-def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmax(a: TensorBase, dim: int | None = None, keepdim: bool = False) -> TensorBase:
     if dim is None:
-        return Tensor._wrap(a._data.argmax())
+        return a._wrap(a._data.argmax())
     (axis,) = _axes(dim, a._data.ndim) or (0,)
-    return Tensor._wrap(a._data.argmax(axis=axis, keepdims=keepdim))
+    return a._wrap(a._data.argmax(axis=axis, keepdims=keepdim))
 
 
-def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmin(a: TensorBase, dim: int | None = None, keepdim: bool = False) -> TensorBase:
     if dim is None:
-        return Tensor._wrap(a._data.argmin())
+        return a._wrap(a._data.argmin())
     (axis,) = _axes(dim, a._data.ndim) or (0,)
-    return Tensor._wrap(a._data.argmin(axis=axis, keepdims=keepdim))
+    return a._wrap(a._data.argmin(axis=axis, keepdims=keepdim))
 
 
-def var(a: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
+def var(a: TensorBase, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+        correction: Any = None) -> TensorBase:
     # torch's positional order is (dim, unbiased, keepdim): x.var(0, False) is the biased variance
     # along dim 0, and x.var(False) (a bool alone) the biased variance of all elements.
     if isinstance(dim, bool):
@@ -182,5 +180,6 @@ def var(a: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
     return sum(centred * centred, dim, keepdim) / (n - correction)
 
 
-def std(a: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
+def std(a: TensorBase, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+        correction: Any = None) -> TensorBase:
     return var(a, dim, unbiased, keepdim, correction=correction).sqrt()

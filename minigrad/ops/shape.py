@@ -10,7 +10,7 @@ import numpy
 
 from .. import _dtype
 from .._backend import xp_of
-from ..tensor import Tensor
+from ..autograd.graph import TensorBase
 from ._base import Op
 
 
@@ -88,7 +88,7 @@ def _dim(d: int, ndim: int) -> int:
     return d % ndim
 
 
-def reshape(a: Tensor, *shape: Any) -> Tensor:
+def reshape(a: TensorBase, *shape: Any) -> TensorBase:
     return Reshape.apply(a, _infer(_shape_arg(shape), a._data.size))
 
 
@@ -98,11 +98,11 @@ def _infer(shape: tuple, size: int) -> tuple:
     return tuple(int(s) for s in shape)
 
 
-def view(a: Tensor, *shape: Any) -> Tensor:
+def view(a: TensorBase, *shape: Any) -> TensorBase:
     return reshape(a, *shape)
 
 
-def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+def flatten(a: TensorBase, start_dim: int = 0, end_dim: int = -1) -> TensorBase:
     shape = a._data.shape
     if not shape:
         return reshape(a, 1)
@@ -113,7 +113,7 @@ def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(a, shape[:s] + (n,) + shape[e + 1:])
 
 
-def permute(a: Tensor, *dims: Any) -> Tensor:
+def permute(a: TensorBase, *dims: Any) -> TensorBase:
     dims = _shape_arg(dims)
     if len(dims) != a._data.ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -125,7 +125,7 @@ def permute(a: Tensor, *dims: Any) -> Tensor:
     return Permute.apply(a, axes)
 
 
-def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
+def transpose(a: TensorBase, dim0: int, dim1: int) -> TensorBase:
     n = a._data.ndim
     if n == 0:  # torch accepts dims 0 and -1 on a 0-dim tensor
         _dim(dim0, 1)
@@ -137,23 +137,19 @@ def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
     return Permute.apply(a, tuple(axes))
 
 
-def t(a: Tensor) -> Tensor:
+def t(a: TensorBase) -> TensorBase:
     if a._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {a._data.ndim}D")
     return a if a._data.ndim < 2 else transpose(a, 0, 1)
 
 
-def T(a: Tensor) -> Tensor:
-    return Permute.apply(a, tuple(reversed(range(a._data.ndim))))
-
-
-def unsqueeze(a: Tensor, dim: int) -> Tensor:
+def unsqueeze(a: TensorBase, dim: int) -> TensorBase:
     d = _dim(dim, a._data.ndim + 1)
     shape = a._data.shape
     return reshape(a, shape[:d] + (1,) + shape[d:])
 
 
-def squeeze(a: Tensor, dim: Any = None) -> Tensor:
+def squeeze(a: TensorBase, dim: Any = None) -> TensorBase:
     shape = a._data.shape
     if dim is None:
         return reshape(a, tuple(s for s in shape if s != 1))
@@ -161,7 +157,7 @@ def squeeze(a: Tensor, dim: Any = None) -> Tensor:
     return reshape(a, tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1)))
 
 
-def expand(a: Tensor, *shape: Any) -> Tensor:
+def expand(a: TensorBase, *shape: Any) -> TensorBase:
     shape = _shape_arg(shape)
     lead = len(shape) - a._data.ndim
     full = tuple(a._data.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
@@ -178,7 +174,7 @@ def _common_dtype(tensors: list) -> list:
     return [t.to(target) for t in tensors]
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+def cat(tensors: Sequence[TensorBase], dim: int = 0) -> TensorBase:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("minigrad.cat(): expected a non-empty list of Tensors")  # torch's type and text
@@ -195,7 +191,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return Cat.apply(axis, *_common_dtype(tensors))
 
 
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+def stack(tensors: Sequence[TensorBase], dim: int = 0) -> TensorBase:
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")

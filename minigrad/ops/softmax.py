@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._backend import xp_of
-from ..tensor import Tensor
+from ..autograd.graph import TensorBase
 from ._base import Op
 
 
@@ -39,7 +39,7 @@ class LogSoftmax(Op):
         return g - xp_of(out).exp(out) * g.sum(axis=ctx.axis, keepdims=True)
 
 
-def _axis(a: Tensor, dim: int | None) -> int:
+def _axis(a: TensorBase, dim: int | None) -> int:
     n = a._data.ndim
     if dim is None:  # torch's legacy implicit dim
         dim = 0 if n in (0, 1, 3) else 1
@@ -49,13 +49,13 @@ def _axis(a: Tensor, dim: int | None) -> int:
     return dim % max(n, 1)
 
 
-def softmax(a: Tensor, dim: int | None = None, dtype: object = None) -> Tensor:
+def softmax(a: TensorBase, dim: int | None = None, dtype: object = None) -> TensorBase:
     if dtype is not None:
         a = a.to(dtype)
     return Softmax.apply(a, _axis(a, dim))
 
 
-def log_softmax(a: Tensor, dim: int | None = None, dtype: object = None) -> Tensor:
+def log_softmax(a: TensorBase, dim: int | None = None, dtype: object = None) -> TensorBase:
     if dtype is not None:
         a = a.to(dtype)
     return LogSoftmax.apply(a, _axis(a, dim))

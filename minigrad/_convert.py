@@ -1,0 +1,47 @@
+"""Python data as an array, with torch's dtype rules: what ``minigrad.tensor(data)`` holds.
+
+It lives below minigrad/tensor.py so that the ops can turn a list or a NumPy operand
+into an array too (``x + numpy_array``), with the same rules as ``minigrad.tensor``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+from . import _backend, _dtype
+from .autograd.graph import TensorBase
+
+
+def as_array(data: Any, dtype: Any = None, device: Any = None) -> Any:
+    """A new array holding a copy of ``data`` (nested lists, scalars, arrays or tensors), on ``device``."""
+    if isinstance(data, TensorBase):
+        data = data._data
+    dev = _backend.as_device(device) if device is not None else _backend.device_of(data)
+    from_array = isinstance(data, numpy.ndarray | numpy.generic) or _backend.device_of(data).type != "cpu"
+    if from_array:
+        arr = numpy.array(_backend.to_host(data))  # an array keeps its dtype, as in torch
+    else:
+        arr = numpy.array(_unwrap_nested(data))
+        if dtype is not None:
+            pass  # cast once, below: going through the default dtype first would round float64 values
+        elif arr.size == 0 or arr.dtype.kind == "f":  # Python floats take the default dtype
+            arr = arr.astype(_dtype.get_default_dtype().np)
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(numpy.int64)
+    if dtype is not None:
+        arr = arr.astype(_dtype.to_numpy_dtype(dtype), copy=False)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    _dtype.from_numpy_dtype(arr.dtype)  # refuses dtypes minigrad has no name for
+    return _backend.move(arr, dev) if dev.type != "cpu" else arr
+
+
+def _unwrap_nested(data: Any) -> Any:
+    """Lists may hold scalar tensors (``tensor([t1, t2])``): take their values."""
+    if isinstance(data, TensorBase):
+        return _backend.to_host(data._data)
+    if isinstance(data, (list, tuple)):
+        return [_unwrap_nested(x) for x in data]
+    return data
