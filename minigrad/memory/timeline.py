@@ -10,10 +10,15 @@ module walks the graph the forward pass recorded, in the order the engine
   saved arrays right after its backward);
 * the gradients in flight: produced by a node, waiting for the next one;
 * what the running node allocates: its input gradients, and the scratch arrays
-  its backward formula needs (``_scratch`` below);
+  its backward formula needs;
 * the parameters' gradients, from the moment each one is made.
 
 The largest total is the backward peak. See docs/memory.md for the whole step.
+
+What each op's backward allocates is written next to that backward, on its op
+class (``grad_kinds`` and ``backward_scratch``, described in minigrad/ops/_base.py);
+a user's ``Function`` states nothing, so each of its gradients counts as a new
+array and its scratch as 0.
 """
 
 from __future__ import annotations
@@ -22,25 +27,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy
-
 from ..autograd.graph import AccumulateGrad
+from ..ops._base import Op
 from ..tensor import Tensor
 from .activations import node_arrays, owner
-
-# How an op's backward makes each input's gradient from its output's gradient g:
-# "view": a view of g (no new memory); "pass": g itself (new memory only where a
-# broadcast input needs it summed back); any other op: a new array of the input's size.
-GRAD_KIND: dict[str, tuple] = {
-    "Add": ("pass", "pass"),
-    "Sub": ("pass", "new"),
-    "Expand": ("pass",),
-    "Clone": ("pass",),
-    "To": ("pass",),
-    "Reshape": ("view",),
-    "Permute": ("view",),
-    "Sum": ("view",),
-}
 
 
 @dataclass(eq=False)
@@ -57,35 +47,16 @@ def _new_grad(meta: tuple) -> _Grad:
     return _Grad(tuple(shape), math.prod(shape) * dtype.itemsize)
 
 
-# NumPy reuses a temporary in place for `t * a` (t a temporary, a an array) once t holds at
-# least this many bytes ("temporary elision"), which saves one temporary in most formulas.
-ELISION_BYTES = 256 * 1024
+def _grad_kinds(node: Any) -> tuple:
+    """Per input of ``node``: "view", "pass" or "new" (see ``Op``)."""
+    fn = node.fn
+    return fn.grad_kinds if issubclass(fn, Op) else ()
 
 
 def _scratch(node: Any, g: _Grad) -> int:
-    """Bytes of temporary arrays inside ``node``'s backward formula, besides its results.
-
-    ``g`` is the gradient of the node's output, so it has the output's shape and dtype.
-    """
-    name = node.fn.__name__ if node.fn is not None else ""
-    n = math.prod(g.shape)
-    itemsize = g.nbytes // n if n else 0
-    # Multiplying g by a boolean mask casts the mask to g's dtype one buffer at a time.
-    cast = min(n, numpy.getbufsize()) * itemsize
-    if name == "Relu":
-        return n + cast  # g * (out > 0): the mask, one byte per element, and its cast
-    if name == "NativeDropout":
-        return cast  # g * mask, the mask being saved already
-    if name in ("Tanh", "Sigmoid", "LogSoftmax", "Softmax", "Pow"):
-        # g * (1 - out * out) and the like: two temporaries, or one when the last product
-        # can be written into a temporary
-        return g.nbytes if g.nbytes >= ELISION_BYTES else 2 * g.nbytes
-    if name == "Mean":
-        return g.nbytes  # g / count, then a broadcast view of it
-    if name == "CrossEntropy":
-        shape, dtype = node.input_meta[0]
-        return math.prod(shape) * dtype.itemsize  # a copy of the probabilities, minus one at the targets
-    return 0
+    """Bytes of temporary arrays inside ``node``'s backward, for the gradient ``g`` of its output."""
+    fn = node.fn
+    return fn.backward_scratch(node, g.nbytes, math.prod(g.shape)) if issubclass(fn, Op) else 0
 
 
 def _graph(start: Any, param_ids: set) -> tuple[dict, dict, dict, dict]:
@@ -199,7 +170,7 @@ def backward_peak(root: Tensor, params: list[Tensor], held: list[Any]) -> tuple[
             if node.n_outputs > 1:  # outputs that got no gradient get zeros
                 ins = [count.new(_new_grad(meta)) if g is None else g for g, meta in zip(ins, node.output_meta)]
             g_out = next(g for g in ins if g is not None)
-            kinds = GRAD_KIND.get(node.fn.__name__, ())
+            kinds = _grad_kinds(node)
             for i, edge in enumerate(node.next_edges):
                 if edge is None:
                     continue

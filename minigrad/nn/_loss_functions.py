@@ -7,6 +7,7 @@ exact gradient formulas.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -180,6 +181,11 @@ class CrossEntropy(Op):
         else:
             grad *= g / probs.shape[0] if ctx.reduction == "mean" else g
         return grad
+
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        shape, dtype = ctx.input_meta[0]
+        return math.prod(shape) * dtype.itemsize  # a copy of the probabilities, minus one at the targets
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,

@@ -13,7 +13,7 @@ from .. import _backend
 from .._backend import xp_of
 from .._grad_mode import is_grad_enabled
 from ..ops import elementwise as _elementwise
-from ..ops._base import Op
+from ..ops._base import Op, mask_cast_bytes
 from ..ops.linalg import linear
 from ..ops.softmax import log_softmax as _log_softmax
 from ..ops.softmax import softmax as _softmax
@@ -88,6 +88,10 @@ class NativeDropout(Op):
     def backward(ctx, g):
         (keep,) = ctx.saved_tensors
         return _scaled_product(g, keep, ctx.scale)
+
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        return mask_cast_bytes(grad_nbytes, numel)  # g * mask, the mask being saved already
 
 
 def _scaled_product(a: Any, mask: Any, scale: float) -> Any:

@@ -11,7 +11,7 @@ from .. import _dtype
 from .._backend import device_of
 from .._convert import as_array
 from ..autograd.function import Function
-from ..autograd.graph import TensorBase
+from ..autograd.graph import Node, TensorBase
 
 
 class Op(Function):
@@ -27,9 +27,46 @@ class Op(Function):
 
     Never return a saved array, an input's data or an array kept elsewhere, other than as a view, and
     never the same new array for two inputs.
+
+    Two facts about ``backward``'s memory sit next to it, for the replay that predicts the peak
+    of backward (minigrad/memory/timeline.py):
+
+    * ``grad_kinds``: per input, how ``backward`` makes that input's gradient from the output's
+      gradient ``g``: ``"view"``, a view of ``g`` (no new memory); ``"pass"``, ``g`` itself (new
+      memory only where the input was broadcast and the gradient is summed back); ``"new"``, a new
+      array of the input's size. Inputs past the end of the tuple are ``"new"``, and so is every
+      input of an op that keeps the default ``()``.
+    * ``backward_scratch(ctx, grad_nbytes, numel)``: the bytes of temporary arrays ``backward``
+      allocates besides the gradients it returns, for an output gradient of ``numel`` elements
+      taking ``grad_nbytes`` bytes; ``ctx`` is the op's node. 0 unless an op says otherwise.
+
+    Keep both in step with ``backward`` when changing it: tests/test_memory.py measures them.
     """
 
     raw = True
+    grad_kinds: tuple = ()
+
+    @staticmethod
+    def backward_scratch(ctx: Node, grad_nbytes: int, numel: int) -> int:
+        return 0
+
+
+# NumPy reuses a temporary in place for `t * a` (t a temporary, a an array) once t holds at
+# least this many bytes ("temporary elision"), which saves one temporary in most formulas.
+ELISION_BYTES = 256 * 1024
+
+
+def product_scratch(grad_nbytes: int) -> int:
+    """Scratch of a formula such as ``g * (1 - out * out)``: two temporaries of g's size, or one
+    when NumPy can write the last product into a temporary."""
+    return grad_nbytes if grad_nbytes >= ELISION_BYTES else 2 * grad_nbytes
+
+
+def mask_cast_bytes(grad_nbytes: int, numel: int) -> int:
+    """Scratch of ``g * mask`` for a boolean mask: NumPy casts the mask to g's dtype one buffer
+    (``numpy.getbufsize()`` elements) at a time."""
+    itemsize = grad_nbytes // numel if numel else 0
+    return min(numel, numpy.getbufsize()) * itemsize
 
 
 def as_tensor_like(value: Any, like: TensorBase) -> Any:

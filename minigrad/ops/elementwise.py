@@ -12,10 +12,12 @@ from typing import Any
 from .. import _backend, _dtype
 from .._backend import xp_of
 from ..autograd.graph import TensorBase
-from ._base import Op, as_tensor_like, broadcast_message, promote
+from ._base import Op, as_tensor_like, broadcast_message, mask_cast_bytes, product_scratch, promote
 
 
 class Add(Op):
+    grad_kinds = ("pass", "pass")
+
     @staticmethod
     def forward(ctx, a, b):
         return a + b
@@ -26,6 +28,8 @@ class Add(Op):
 
 
 class Sub(Op):
+    grad_kinds = ("pass", "new")
+
     @staticmethod
     def forward(ctx, a, b):
         return a - b
@@ -84,6 +88,10 @@ class Pow(Op):
             # torch's convention: 0 where the base is 0 and the exponent >= 0 (log(0) would give nan there).
             gb = xp.where((a == 0) & (b >= 0), 0.0, g * out * xp.log(a))
         return ga, gb
+
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        return product_scratch(grad_nbytes)
 
 
 class Neg(Op):
@@ -182,6 +190,10 @@ class Tanh(Op):
         (out,) = ctx.saved_tensors
         return g * (1 - out * out)
 
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        return product_scratch(grad_nbytes)
+
 
 class Sigmoid(Op):
     @staticmethod
@@ -198,6 +210,10 @@ class Sigmoid(Op):
         (out,) = ctx.saved_tensors
         return g * out * (1 - out)
 
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        return product_scratch(grad_nbytes)
+
 
 class Relu(Op):
     @staticmethod
@@ -210,6 +226,10 @@ class Relu(Op):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return g * (out != 0)  # out is > 0, 0 or NaN: torch's threshold_backward passes NaN's gradient
+
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        return numel + mask_cast_bytes(grad_nbytes, numel)  # the mask, one byte per element, and its cast
 
 
 class Clamp(Op):
@@ -276,6 +296,8 @@ class Where(Op):
 class To(Op):
     """A dtype and/or device change; the gradient goes back to the source dtype and device."""
 
+    grad_kinds = ("pass",)
+
     @staticmethod
     def forward(ctx, a, dtype=None, device=None):
         ctx.source = (a.dtype, _backend.device_of(a))
@@ -292,6 +314,8 @@ class To(Op):
 
 
 class Clone(Op):
+    grad_kinds = ("pass",)
+
     @staticmethod
     def forward(ctx, a):
         return a.copy()

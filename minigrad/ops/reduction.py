@@ -36,6 +36,8 @@ def _expand_back(g: Any, shape: tuple, axes: tuple | None, keepdim: bool) -> Any
 
 
 class Sum(Op):
+    grad_kinds = ("view",)
+
     @staticmethod
     def forward(ctx, a, axes=None, keepdim=False):
         ctx.args = (a.shape, axes, keepdim)
@@ -59,6 +61,10 @@ class Mean(Op):
     def backward(ctx, g):
         shape, axes, keepdim = ctx.args
         return xp_of(g).broadcast_to(_expand_back(g / ctx.count, shape, axes, keepdim), shape)
+
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        return grad_nbytes  # g / count, of which the result is a broadcast view
 
 
 class MaxMin(Op):

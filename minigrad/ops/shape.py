@@ -20,6 +20,8 @@ def _shape_arg(shape: tuple) -> tuple:
 
 
 class Reshape(Op):
+    grad_kinds = ("view",)
+
     @staticmethod
     def forward(ctx, a, shape):
         ctx.source_shape = a.shape
@@ -34,6 +36,8 @@ class Reshape(Op):
 
 
 class Permute(Op):
+    grad_kinds = ("view",)
+
     @staticmethod
     def forward(ctx, a, axes):
         ctx.axes = axes
@@ -48,6 +52,8 @@ class Permute(Op):
 
 
 class Expand(Op):
+    grad_kinds = ("pass",)
+
     @staticmethod
     def forward(ctx, a, shape):
         return xp_of(a).broadcast_to(a, shape)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._backend import xp_of
 from ..autograd.graph import TensorBase
-from ._base import Op
+from ._base import Op, product_scratch
 
 
 class Softmax(Op):
@@ -22,6 +22,10 @@ class Softmax(Op):
         (out,) = ctx.saved_tensors
         return out * (g - (g * out).sum(axis=ctx.axis, keepdims=True))
 
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        return product_scratch(grad_nbytes)
+
 
 class LogSoftmax(Op):
     @staticmethod
@@ -37,6 +41,10 @@ class LogSoftmax(Op):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return g - xp_of(out).exp(out) * g.sum(axis=ctx.axis, keepdims=True)
+
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        return product_scratch(grad_nbytes)
 
 
 def _axis(a: TensorBase, dim: int | None) -> int:
