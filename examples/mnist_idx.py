@@ -5,7 +5,8 @@ Put the four files of the MNIST database in one directory, gzip-compressed or no
     train-images-idx3-ubyte[.gz]  train-labels-idx1-ubyte[.gz]
     t10k-images-idx3-ubyte[.gz]   t10k-labels-idx1-ubyte[.gz]
 
-(torchvision's ``MNIST/raw`` folder holds exactly these), then
+(torchvision's ``MNIST/raw`` folder holds exactly these; they can be downloaded from the mirror
+torchvision uses, ``MIRROR`` below), then
 
     python examples/mnist_idx.py [DIRECTORY, default data/mnist] [--epochs 3] [--fast]
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
 
@@ -31,6 +33,14 @@ FILES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
+CONTENTS = {
+    "train_images": "60,000 training images, 28x28",
+    "train_labels": "their labels",
+    "test_images": "10,000 test images, 28x28",
+    "test_labels": "their labels",
+}
+# yann.lecun.com, the original host, often refuses downloads; torchvision tries this mirror first
+MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 
 
 def find_files(directory: str) -> dict[str, str]:
@@ -45,12 +55,23 @@ def find_files(directory: str) -> dict[str, str]:
         else:
             missing.append(name)
     if missing:
-        raise FileNotFoundError(
-            f"MNIST files missing in {directory!r}: {', '.join(missing)} (with or without .gz).\n"
-            "Download the four files of the MNIST database (train-images-idx3-ubyte.gz, "
-            "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) into that "
-            "directory, or point this script at torchvision's MNIST/raw folder.")
+        raise FileNotFoundError(missing_files_message(directory, missing))
     return found
+
+
+def missing_files_message(directory: str, missing: list[str]) -> str:
+    """Which files are missing, the four expected, and where to download them."""
+    width = max(len(name) for name in FILES.values()) + len("[.gz]")
+    expected = "\n".join(f"  {name + '[.gz]':{width}}  {CONTENTS[key]}" for key, name in FILES.items())
+    urls = " \\\n".join(f"      {MIRROR}{name}.gz" for name in FILES.values())
+    quoted = shlex.quote(directory)
+    return (
+        f"MNIST files missing in {directory!r}: {', '.join(missing)} (looked for each with and without .gz).\n"
+        f"This script reads the four IDX files of the MNIST database from that directory, each plain or "
+        f"gzip-compressed (.gz):\n{expected}\n"
+        f"Download them from {MIRROR} (the mirror torchvision uses), for example:\n"
+        f"  mkdir -p {quoted} && cd {quoted} && curl --fail --remote-name-all \\\n{urls}\n"
+        "or point this script at torchvision's MNIST/raw folder.")
 
 
 def load_mnist(directory: str, limit: int | None = None) -> tuple[torch.Tensor, ...]:
