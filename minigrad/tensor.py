@@ -20,10 +20,10 @@ from ._format import tensor_repr
 from ._grad_mode import is_grad_enabled
 from .autograd.engine import run_backward
 from .autograd.function import raise_device_mismatch
-from .autograd.graph import TensorBase
+from .autograd.graph import TensorBase, increment_version
 from .ops._base import broadcast_message
 from .ops.elementwise import to as _to
-from .ops.indexing import getitem, unwrap_index
+from .ops.indexing import copy_slices, fit_value, flat_positions, getitem, unwrap_index, view_of
 from .viz import draw_graph
 
 
@@ -119,7 +119,10 @@ class Tensor(TensorBase):
         run_backward([self], [g], bool(retain_graph))
 
     def detach(self) -> Tensor:
-        return Tensor._wrap(self._data)
+        """The same memory without history; it shares this tensor's version counter (``.data`` does not)."""
+        t = Tensor._wrap(self._data)
+        t._vc = self._version_counter()
+        return t
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -299,15 +302,61 @@ class Tensor(TensorBase):
         return self
 
     # -- in-place (not recorded: minigrad does not differentiate through in-place ops) -------
-    def _check_inplace(self) -> None:
-        if self.requires_grad and is_grad_enabled():
-            if self.is_leaf:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-            raise RuntimeError("minigrad does not record in-place operations on tensors that require grad; "
-                               "use the out-of-place form (x = x + y) or wrap it in minigrad.no_grad()")
+    # -- in-place ops -----------------------------------------------------------------------
+    # Each writes into this tensor's memory (views see the result) and counts the write in the
+    # version counter. When a gradient is needed (grad mode on, and this tensor or the value
+    # written requires grad) the write is recorded: the out-of-place op runs and this tensor takes
+    # its place in the graph, as torch's in-place ops do. A leaf that requires grad refuses.
 
-    def _inplace(self, value: Any, op: Callable) -> Tensor:
-        self._check_inplace()
+    def _records_inplace(self, *values: Any) -> builtins.bool:
+        """Whether an in-place write of ``values`` into this tensor must be recorded (raises where torch does)."""
+        if not is_grad_enabled():
+            return False
+        needs = self.requires_grad or any(isinstance(v, TensorBase) and v.requires_grad for v in values)
+        if not needs:
+            return False
+        if self.requires_grad and self.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        base = self._base
+        if base is not None and base.requires_grad and base.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        return True
+
+    def _take_place_of(self, out: Tensor) -> Tensor:
+        """Write ``out`` (just computed from this tensor) into this tensor's memory and take over its history."""
+        if out._data.shape != self._data.shape:
+            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                               f"{list(out._data.shape)}")
+        if out._data.dtype != self._data.dtype:
+            out = _to(out, self.dtype, None)
+        node = out.grad_fn
+        if node is not None and any(a is self._data for a in node.saved):
+            # The node saved this tensor's values, which are about to be overwritten: it keeps a copy,
+            # as torch keeps the original of self for in-place ops whose derivative needs it.
+            node.saved = tuple(a.copy() if a is self._data else a for a in node.saved)
+            vc = self._vc
+            node.saved_versions = tuple(e for e in node.saved_versions if e[0] is not vc)
+        base = self._base
+        if base is None:
+            if out._data is not self._data:
+                self._data[...] = out._data
+        else:
+            # A write through a view is a write into its base: the base records it (torch's
+            # CopySlices), and the view's history starts again as a view of the base's new history.
+            positions = flat_positions(self._data, base._data)
+            base._adopt(copy_slices(base, out, positions, flat=True))
+            out = view_of(base, positions, self._data)
+        self._adopt(out)
+        increment_version(self)
+        return self
+
+    def _adopt(self, t: Tensor) -> None:
+        """Take ``t``'s place in the graph (``t`` holds this tensor's new values)."""
+        self.grad_fn, self._output_nr, self.requires_grad = t.grad_fn, t._output_nr, t.requires_grad
+
+    def _inplace(self, value: Any, op: Callable, method: Callable) -> Tensor:
+        if self._records_inplace(value):
+            return self._take_place_of(method(self, value))
         other = value._data if isinstance(value, Tensor) else value
         if isinstance(value, Tensor) and type(other) is not type(self._data):
             raise_device_mismatch((self, value))
@@ -315,55 +364,61 @@ class Tensor(TensorBase):
             op(self._data, other)
         except (TypeError, ValueError) as exc:  # NumPy's casting and broadcasting errors, as torch's
             _raise_inplace_error(self, value, op, exc)
+        increment_version(self)
         return self
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
-        self._check_inplace()
-        self._data[...] = value._data if isinstance(value, Tensor) else value
+        self[...] = value
         return self
 
     def copy_(self, src: Any) -> Tensor:
-        self._check_inplace()
-        src = src._data if isinstance(src, Tensor) else src
-        if not isinstance(src, (builtins.int, builtins.float)):
+        if isinstance(src, Tensor):
+            if src.device != self.device:
+                src = _to(src, None, self.device)
+        elif not isinstance(src, (builtins.int, builtins.float)):
             src = _backend.move(src, self.device)
-        self._data[...] = src
+        self[...] = src
         return self
 
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         if alpha != 1:
             other = other * alpha
-        return self._inplace(other, _iadd)
+        return self._inplace(other, _iadd, ops.add)
 
     def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         if alpha != 1:
             other = other * alpha
-        return self._inplace(other, _isub)
+        return self._inplace(other, _isub, ops.sub)
 
     def mul_(self, other: Any) -> Tensor:
-        return self._inplace(other, _imul)
+        return self._inplace(other, _imul, ops.mul)
 
     def div_(self, other: Any) -> Tensor:
-        return self._inplace(other, _idiv)
+        return self._inplace(other, _idiv, ops.div)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
-        self._check_inplace()
+        if self._records_inplace(min, max):
+            return self._take_place_of(ops.clamp(self, min, max))
         self._xp.clip(self._data, min, max, out=self._data)
+        increment_version(self)
+        return self
+
+    def relu_(self) -> Tensor:
+        if self._records_inplace():
+            return self._take_place_of(ops.relu(self))
+        self._xp.maximum(self._data, 0, out=self._data)
+        increment_version(self)
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        self._check_inplace()
-        r = _backend.rng(self.device)
-        self._data[...] = r.uniform(a, b, size=self._data.shape)
+        self[...] = _backend.rng(self.device).uniform(a, b, size=self._data.shape)
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        self._check_inplace()
-        r = _backend.rng(self.device)
-        self._data[...] = r.normal(mean, std, size=self._data.shape)
+        self[...] = _backend.rng(self.device).normal(mean, std, size=self._data.shape)
         return self
 
     __iadd__ = add_
@@ -372,8 +427,17 @@ class Tensor(TensorBase):
     __itruediv__ = div_
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._check_inplace()
-        self._data[unwrap_index(index)] = value._data if isinstance(value, Tensor) else value
+        if self._records_inplace(value):
+            if isinstance(value, Tensor) and type(value._data) is not type(self._data):
+                raise_device_mismatch((self, value))
+            self._take_place_of(copy_slices(self, value, unwrap_index(index)))
+            return
+        index = unwrap_index(index)
+        value = value._data if isinstance(value, Tensor) else value
+        if hasattr(value, "shape"):
+            value = fit_value(value, self._data[index].ndim)
+        self._data[index] = value
+        increment_version(self)
 
     # -- differentiable ops: each is the function of minigrad/ops with the same name ------------
     # Assigned, not wrapped: ``x + y`` calls ops.add directly, one Python call less per op.

@@ -459,15 +459,21 @@ def test_relu_inplace():
     t = minigrad.tensor([-1.0, 2.0])
     assert F.relu(t, inplace=True) is t and t.numpy().tolist() == [0.0, 2.0]
     a = minigrad.tensor([-1.0, 0.5, 2.0], requires_grad=True)
-    x = a.tanh()
+    x = a * 3.0
     y = nn.ReLU(inplace=True)(x)
     assert y is x and x.grad_fn.name() == "ReluBackward0"
     (y * y).sum().backward()
     ta = to_torch(a.detach(), requires_grad=True)
-    (torch.relu(ta.tanh()) ** 2).sum().backward()
+    (torch.relu(ta * 3.0) ** 2).sum().backward()
     assert_close(a.grad, ta.grad, atol=1e-6, rtol=1e-6)
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
         F.relu(a, inplace=True)
+    # tanh saves its output for backward: overwriting it in place is refused at backward, as torch does
+    for lib in (minigrad, torch):
+        b = lib.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+        z = lib.nn.ReLU(inplace=True)(b.tanh())
+        with pytest.raises(RuntimeError, match="which is output 0 of Tanh, is at version 1; expected version 0"):
+            (z * z).sum().backward()
 
 
 def test_softmax_without_dim_warns_like_torch():
@@ -558,20 +564,25 @@ def test_dropout_inplace_writes_into_the_input():
 def test_dropout_inplace_on_a_graph_node_gives_correct_gradients():
     minigrad.manual_seed(5)
     a = minigrad.randn(200, dtype=minigrad.float64, requires_grad=True)
-    x = a.tanh()  # tanh keeps its output for backward: overwriting that array would corrupt it
-    saved_by_tanh = x.grad_fn
+    x = a * 3.0
+    before = x.grad_fn
     out = F.dropout(x, 0.5, inplace=True)
-    assert out is x and out.grad_fn is not saved_by_tanh
-    keep = out.grad_fn.saved_tensors[0].copy()
+    assert out is x and out.grad_fn is not before
+    keep = (out.detach().numpy() != 0).astype(np.float64)
     (out * out).sum().backward()
-    th = np.tanh(a.detach().numpy())
-    expected = 2 * (th * keep * 2) * keep * 2 * (1 - th**2)
+    expected = 2 * (3 * a.detach().numpy() * keep * 2) * keep * 2 * 3
     np.testing.assert_allclose(a.grad.numpy(), expected, rtol=1e-12)
     leaf = minigrad.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
         F.dropout(leaf, 0.5, inplace=True)
     with minigrad.no_grad():
         assert F.dropout(leaf, 0.5, inplace=True) is leaf
+    # tanh keeps its output for backward: overwriting it in place is refused at backward, as in torch
+    for lib in (minigrad, torch):
+        b = lib.randn(5, requires_grad=True)
+        y = lib.nn.functional.dropout(b.tanh(), 0.5, inplace=True)
+        with pytest.raises(RuntimeError, match="which is output 0 of Tanh, is at version 1; expected version 0"):
+            y.sum().backward()
 
 
 def test_dropout_on_device(cuda):

@@ -21,7 +21,7 @@ from typing import Any
 from .._backend import device_of
 from .._grad_mode import _enabled as _grad_enabled
 from .._grad_mode import no_grad
-from .graph import Node, TensorBase
+from .graph import Node, TensorBase, VersionCounter
 
 __all__ = ["Function", "raise_device_mismatch"]
 
@@ -41,6 +41,7 @@ class Function:
     """
 
     raw = False  # True for built-in ops, whose forward/backward take arrays, not tensors
+    returns_view = False  # True for ops whose result may be a view of the first input's memory
 
     @staticmethod
     def forward(ctx: Node, *args: Any, **kwargs: Any) -> Any:
@@ -107,16 +108,23 @@ class Function:
             if type(out) is not array_type and isinstance(out, TensorBase):  # from a user's Function
                 out = out._data
             t = wrap(out)  # (_wrap turns the NumPy scalar of a full reduction into a 0-dim array)
+            if cls.returns_view and _same_memory(t._data, first._data):
+                t._share_memory_of(first)
             if record and t._data.dtype.kind in "fc" and not ctx.non_differentiable:
                 ctx.next_edges = tuple(edges)
                 ctx.input_meta = tuple(meta)
                 t.grad_fn = ctx
                 t.requires_grad = True
+                if ctx.saved:
+                    ctx.saved_versions = _saved_versions(ctx, args, (t,))
             return t
         if record:
             ctx.next_edges = tuple(edges)
             ctx.input_meta = tuple(meta)
-        return _wrap_outputs(ctx, out, record, wrap)
+        outs = _wrap_outputs(ctx, out, record, wrap)
+        if record and ctx.saved:
+            ctx.saved_versions = _saved_versions(ctx, args, outs)
+        return outs
 
 
 def _wrap_outputs(ctx: Node, outs: tuple, record: bool, wrap: Any) -> tuple:
@@ -134,6 +142,48 @@ def _wrap_outputs(ctx: Node, outs: tuple, record: bool, wrap: Any) -> tuple:
             t._output_nr = i
             t.requires_grad = True
     return result
+
+
+def _same_memory(a: Any, b: Any) -> bool:
+    """Whether ``a`` views the memory ``b`` views (NumPy and CuPy point a view's ``base`` at the owner)."""
+    root = b if b.base is None else b.base
+    return a.base is not None and (a.base is root or a.base is b)
+
+
+def _saved_versions(ctx: Node, inputs: tuple, outputs: tuple) -> tuple:
+    """The version of each input or output tensor ``ctx`` saved, to check before backward uses it.
+
+    One entry per saved tensor: (its VersionCounter, the version now, its place in ``ctx.saved``,
+    the node it is an output of, or None, or the output index if it is ``ctx``'s own output:
+    ``ctx`` itself is not held, which would make a reference cycle).
+    """
+    entries = []
+    k = -1
+    for s in ctx.saved:
+        k += 1
+        if s is None:
+            continue
+        if isinstance(s, TensorBase):  # a user's Function saves tensors (its inputs detached: same counter)
+            t = s
+        else:
+            t = None
+            for a in inputs:
+                if getattr(a, "_data", None) is s:
+                    t = a
+                    break
+            else:
+                for o in outputs:
+                    if o._data is s:
+                        t = o
+                        break
+                else:  # an array the op made itself: nobody else can change it
+                    continue
+        vc = t._vc
+        if vc is None:
+            vc = t._vc = VersionCounter()
+        node = t.grad_fn
+        entries.append((vc, vc.value, k, t._output_nr if node is ctx else node))
+    return tuple(entries)
 
 
 def raise_device_mismatch(args: tuple) -> None:

@@ -12,6 +12,9 @@
   * ``saved``: exactly the arrays ``backward`` needs (``ctx.save_for_backward``).
     The memory report counts these, and they are dropped after backward.
 * ``AccumulateGrad``: the node of a leaf, which adds the incoming gradient into ``leaf.grad``.
+* ``VersionCounter``: how many times a tensor's memory was written in place, shared with its
+  views. A node remembers the versions of the tensors it saved, and backward refuses to use a
+  saved tensor that was changed since (torch's check).
 """
 
 from __future__ import annotations
@@ -25,6 +28,23 @@ FREED_MESSAGE = (
     ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
     "graph a second time or if you need to access saved tensors after calling backward."
 )
+
+
+class VersionCounter:
+    """How many in-place writes a tensor's memory has had; a tensor and its views share one."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+def increment_version(tensor: TensorBase) -> None:
+    """Count an in-place write into ``tensor``'s memory (``torch.autograd.graph.increment_version``)."""
+    vc = tensor._vc
+    if vc is None:
+        vc = tensor._vc = VersionCounter()
+    vc.value += 1
 
 
 class TensorBase:
@@ -45,6 +65,24 @@ class TensorBase:
     _accumulator: AccumulateGrad | None = None  # a leaf's AccumulateGrad node, made on first use
     _leaf_hooks: list | None = None  # a leaf's gradient hooks: (0, fn) pairs
     _retains_grad = False
+    _vc: VersionCounter | None = None  # made on first use; a view shares its base's
+    _base: TensorBase | None = None  # the tensor this one is a view of (torch's ``._base``)
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has had (shared with its views)."""
+        return 0 if self._vc is None else self._vc.value
+
+    def _version_counter(self) -> VersionCounter:
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = VersionCounter()
+        return vc
+
+    def _share_memory_of(self, base: TensorBase) -> None:
+        """Record that this tensor views ``base``'s memory: one version counter, and ``_base``."""
+        self._vc = base._version_counter()
+        self._base = base if base._base is None else base._base
 
     @staticmethod
     def _wrap(array: Any) -> Any:
@@ -77,6 +115,9 @@ class Node:
     output_meta: tuple = ()
     hooks: list | None = None  # (output index, fn(grad array) -> grad array or None)
     non_differentiable: tuple = ()
+    # Per saved tensor: (its VersionCounter, the version when saved, its index in ``saved``, where it
+    # came from); see _saved_versions in function.py. Checked before backward uses the saved values.
+    saved_versions: tuple = ()
     _wrap: Any = None  # a user Function's: makes the tensors its backward receives
 
     def __init__(self, fn: type | None = None) -> None:
@@ -115,13 +156,34 @@ class Node:
         """Drop the saved arrays once backward has used them (unless retain_graph)."""
         if self.saved:
             self.saved = ()
+            self.saved_versions = ()
             self.freed = True
+
+    def raise_modified(self, entry: tuple) -> None:
+        """torch's error for a saved tensor written in place since this node saved it (``entry``: see
+        ``saved_versions``)."""
+        vc, version, k, made = entry
+        saved = self.saved[k]
+        array = getattr(saved, "_data", saved)
+        kind = _TYPE_NAMES.get(str(array.dtype), "Tensor")
+        if isinstance(made, int):  # this node's own output
+            made = f", which is output {made} of {self.fn.__name__},"
+        elif made is not None:
+            made = f", which is output of {made.fn.__name__ if made.fn is not None else made.name()},"
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an inplace "
+            f"operation: [minigrad.{kind} {list(array.shape)}]{made or ''} is at version {vc.value}; expected "
+            f"version {version} instead. Hint: the tensor was changed in place (x += ..., x[i] = ..., an "
+            "optimizer step...) after this node saved it; change a copy (x.clone()) instead.")
 
     # -- used by the engine ----------------------------------------------------------------
     def apply_backward(self, grads: list) -> list:
         """Gradients w.r.t. each input, reduced to that input's shape and dtype."""
         if self.freed:
             raise RuntimeError(FREED_MESSAGE)
+        for entry in self.saved_versions:  # torch's check: nothing saved was written in place since
+            if entry[0].value != entry[1]:
+                self.raise_modified(entry)
         fn = self.fn
         raw = fn.raw
         if raw:
@@ -170,6 +232,10 @@ def _sum_to_shape(g: Any, shape: tuple, node: Node, index: int) -> Any:
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape) if extra else g
+
+
+_TYPE_NAMES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor",
+               "int32": "IntTensor", "int64": "LongTensor", "bool": "BoolTensor", "uint8": "ByteTensor"}
 
 
 class AccumulateGrad(Node):

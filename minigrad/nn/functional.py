@@ -11,7 +11,6 @@ from typing import Any
 
 from .. import _backend
 from .._backend import xp_of
-from .._grad_mode import is_grad_enabled
 from ..ops import elementwise as _elementwise
 from ..ops._base import Op, mask_cast_bytes
 from ..ops.linalg import linear
@@ -31,14 +30,13 @@ from ._loss_functions import (
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    out = _elementwise.relu(input)
-    return _write_into(input, out) if inplace else out
+    return input.relu_() if inplace else _elementwise.relu(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` where ``x > 0``, else ``negative_slope * x`` (so the gradient at 0 is the slope, as in torch)."""
     out = _elementwise.where(input > 0, input, input * negative_slope)
-    return _write_into(input, out) if inplace else out
+    return input.copy_(out) if inplace else out  # recorded as a write of the result into input
 
 
 def tanh(input: Tensor) -> Tensor:
@@ -108,33 +106,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if not training or p == 0 or input.numel() == 0:
         return input
     out = NativeDropout.apply(input, p)
-    return _write_into(input, out) if inplace else out
-
-
-# -- in-place forms ---------------------------------------------------------------------------
-
-
-def _write_into(input: Tensor, result: Tensor) -> Tensor:
-    """Make ``input`` hold ``result`` and return it: the ``inplace=True`` forms (``relu_``, ``dropout_``).
-
-    When no graph is recorded, the values are written into ``input``'s array, as torch does.
-
-    When the graph is recorded (``input`` requires grad), minigrad does not overwrite the array:
-    an op that saved it for backward (``tanh`` saves its output, for example) would then compute a
-    wrong gradient without noticing (torch detects this with version counters and raises). Instead
-    the tensor object takes the result's new array and becomes the output of the new op
-    (``grad_fn``), whose gradient flows to ``input``'s previous node. Gradients are exact; other
-    tensors that shared the old array keep the old values.
-    """
-    if not (input.requires_grad and is_grad_enabled()):
-        input._data[...] = result._data
-        return input
-    if input.is_leaf:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    input._data = result._data
-    input.grad_fn = result.grad_fn
-    input._output_nr = result._output_nr
-    return input
+    return input.copy_(out) if inplace else out  # recorded as a write of the result into input
 
 
 # -- encoding ---------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ def _shape_arg(shape: tuple) -> tuple:
 
 class Reshape(Op):
     grad_kinds = ("view",)
+    returns_view = True
 
     @staticmethod
     def forward(ctx, a, shape):
@@ -37,6 +38,7 @@ class Reshape(Op):
 
 class Permute(Op):
     grad_kinds = ("view",)
+    returns_view = True
 
     @staticmethod
     def forward(ctx, a, axes):
@@ -53,6 +55,7 @@ class Permute(Op):
 
 class Expand(Op):
     grad_kinds = ("pass",)
+    returns_view = True
 
     @staticmethod
     def forward(ctx, a, shape):

@@ -47,6 +47,7 @@ from .. import _backend
 from .._backend import xp_of
 from .._dtype import float64, get_default_dtype
 from .._grad_mode import enable_grad
+from ..autograd.graph import increment_version
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "STEP", "StateSpec", "ZEROS"]
@@ -346,6 +347,7 @@ class Optimizer:
             state = self.state.get(p, {})
             arrays = {key: value._data for key, value in state.items() if isinstance(value, Tensor)}
             self._param_step(group, p._data, p.grad._data, arrays, first)
+            increment_version(p)  # an in-place write: a graph that saved p refuses to backward through it
 
     def _new_state(self, group: dict, p: Tensor) -> dict[str, Tensor]:
         return {key: Tensor._wrap(spec.new(p._data)) for key, spec in self.state_specs(group).items()}
@@ -398,6 +400,7 @@ class Optimizer:
             self._param_step(group, param, grad, state, first)
             for p, off in zip(chunk, local):
                 p._data[...] = param[off:off + p._data.size].reshape(p._data.shape)
+                increment_version(p)
         for key in scalars:
             for p in params:
                 self.state[p][key]._data[...] = state[key]
