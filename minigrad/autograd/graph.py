@@ -102,6 +102,14 @@ class TensorBase:
         return (self._accumulator, 0)
 
 
+def named(t: TensorBase, name: str) -> TensorBase:
+    """Give the node that made ``t`` torch's name for the op the caller ran, and return ``t``."""
+    node = t.grad_fn
+    if node is not None:
+        node.label = name
+    return t
+
+
 class Node:
     """A recorded op, also the ``ctx`` its forward and backward receive."""
 
@@ -119,6 +127,9 @@ class Node:
     # came from); see _saved_versions in function.py. Checked before backward uses the saved values.
     saved_versions: tuple = ()
     _wrap: Any = None  # a user Function's: makes the tensors its backward receives
+    # torch's name for what the caller ran, where one op class serves several torch ops (a Reshape
+    # made by view() is ViewBackward0, by unsqueeze() UnsqueezeBackward0); see named().
+    label: str | None = None
 
     def __init__(self, fn: type | None = None) -> None:
         self.fn = fn
@@ -137,6 +148,9 @@ class Node:
         self.non_differentiable = outputs
 
     def name(self) -> str:
+        """The node's name as torch gives it (``MulBackward0``; ``MyFunctionBackward`` for a user's Function)."""
+        if self.label is not None:
+            return self.label
         fn = self.fn
         return fn.__name__ + ("Backward0" if fn.raw else "Backward")
 
