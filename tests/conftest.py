@@ -92,3 +92,26 @@ def use_strict_cupy(monkeypatch: pytest.MonkeyPatch) -> str:
 def cuda(monkeypatch: pytest.MonkeyPatch) -> str:
     """The strict CuPy stand-in as minigrad's "cuda" device: device arrays that refuse host arrays."""
     return use_strict_cupy(monkeypatch)
+
+
+def _real_cuda_reason() -> str | None:
+    """Why no real GPU can be used here (None when CuPy sees one)."""
+    if minigrad.cuda.is_available():
+        return None
+    try:
+        _backend._load_cupy()
+    except RuntimeError as exc:
+        return str(exc)
+    return "no CUDA device"
+
+
+@pytest.fixture(params=["strict", pytest.param("cuda", marks=pytest.mark.cuda)])
+def device(request, monkeypatch) -> str:
+    """"cuda" twice: the strict CuPy stand-in, then a real GPU where CuPy finds one (marked ``cuda``)."""
+    if request.param == "strict":
+        use_strict_cupy(monkeypatch)
+    else:
+        reason = _real_cuda_reason()
+        if reason:
+            pytest.skip(f"needs CuPy and a CUDA GPU: {reason}")
+    return "cuda"

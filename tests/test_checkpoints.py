@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import use_strict_cupy
 
 import minigrad
 import minigrad.nn as nn
@@ -418,27 +417,6 @@ def test_expanded_views_stay_read_only_and_sharing_that_strides_cannot_say_is_co
     np.testing.assert_array_equal(out["f"].numpy(), raw)
     np.testing.assert_array_equal(out["i"].numpy(), raw.view(np.int32))
     assert not np.shares_memory(out["f"].numpy(), out["i"].numpy())
-
-
-def _real_cuda_reason() -> str | None:
-    if minigrad.cuda.is_available():
-        return None
-    try:
-        _backend._load_cupy()
-    except RuntimeError as exc:
-        return str(exc)
-    return "no CUDA device"
-
-
-@pytest.fixture(params=["strict", pytest.param("cuda", marks=pytest.mark.cuda)])
-def device(request, monkeypatch):
-    if request.param == "strict":
-        use_strict_cupy(monkeypatch)
-    else:
-        reason = _real_cuda_reason()
-        if reason:
-            pytest.skip(f"needs CuPy and a CUDA GPU: {reason}")
-    return "cuda"
 
 
 def test_views_share_memory_on_the_device_too(device):

@@ -10,32 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import use_strict_cupy
 from strict_cupy import StrictCuPy
 
 import minigrad
 from minigrad import _backend
-
-
-def _real_cuda_reason() -> str | None:
-    if minigrad.cuda.is_available():
-        return None
-    try:
-        _backend._load_cupy()
-    except RuntimeError as exc:
-        return str(exc)
-    return "no CUDA device"
-
-
-@pytest.fixture(params=["strict", pytest.param("cuda", marks=pytest.mark.cuda)])
-def device(request, monkeypatch):
-    if request.param == "strict":
-        use_strict_cupy(monkeypatch)
-    else:
-        reason = _real_cuda_reason()
-        if reason:
-            pytest.skip(f"needs CuPy and a CUDA GPU: {reason}")
-    return "cuda"
 
 
 def host(t: minigrad.Tensor) -> np.ndarray:

@@ -15,8 +15,6 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import use_strict_cupy
-from test_devices import _real_cuda_reason
 from test_optim_parity import CASES, case_id
 
 import minigrad
@@ -24,16 +22,6 @@ from minigrad import _backend
 from minigrad.optim import Optimizer
 
 SHAPES = [(3, 5), (7,), (1,), (2, 3, 2), (9,)]
-
-
-@pytest.fixture(params=["strict", pytest.param("gpu", marks=pytest.mark.cuda)])
-def gpu(request, monkeypatch) -> str:
-    """The strict CuPy stand-in, and a real GPU where CuPy finds one (``-m cuda``)."""
-    if request.param == "strict":
-        use_strict_cupy(monkeypatch)
-    elif _real_cuda_reason():
-        pytest.skip(f"needs CuPy and a CUDA GPU: {_real_cuda_reason()}")
-    return "cuda"
 
 
 def _values(t) -> np.ndarray:
@@ -104,9 +92,9 @@ def test_multi_tensor_step_equals_reference_step_in_awkward_groups(case, scenari
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
-def test_multi_tensor_step_on_a_device_equals_the_reference_step_on_the_host(case, gpu):
+def test_multi_tensor_step_on_a_device_equals_the_reference_step_on_the_host(case, device):
     name, kwargs = case
-    assert_same(run(name, kwargs, True, device=gpu, scenario="skips"), run(name, kwargs, False, scenario="skips"))
+    assert_same(run(name, kwargs, True, device=device, scenario="skips"), run(name, kwargs, False, scenario="skips"))
 
 
 def test_fused_selects_the_multi_tensor_step_and_equals_the_reference():
