@@ -101,6 +101,15 @@ class Tensor(TensorBase):
 
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
+        """Add the gradient of this tensor into ``.grad`` of every leaf it depends on, or only of ``inputs``.
+
+        ``inputs``: a tensor or a sequence of tensors, leaves or not; only those get ``.grad``, and a
+        non-leaf one keeps retaining its gradient afterwards (torch calls ``retain_grad()`` on each).
+        """
+        if inputs is not None:
+            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            if not inputs:
+                raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         if create_graph:
             raise NotImplementedError("minigrad does not build graphs of the backward pass (create_graph=True)")
         if not self.requires_grad:
@@ -116,7 +125,11 @@ class Tensor(TensorBase):
                 raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {Size(g.shape)!r} and "
                                    f"output[0] has a shape of {Size(self._data.shape)!r}.")
             g = g.astype(self._data.dtype, copy=False)
-        run_backward([self], [g], bool(retain_graph))
+        for t in inputs or ():
+            if not isinstance(t, Tensor):
+                raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(t).__name__}")
+            t.retain_grad()  # torch's error for an input that does not require grad comes from here too
+        run_backward([self], [g], bool(retain_graph), inputs)
 
     def detach(self) -> Tensor:
         """The same memory without history; it shares this tensor's version counter (``.data`` does not)."""
@@ -236,9 +249,19 @@ class Tensor(TensorBase):
     # keyed by tensors (optimizer state) stay fast.
     __hash__ = object.__hash__
 
+    # NumPy scalars and arrays on the left of an operator defer to the tensor's reflected operator
+    # (np.float64(0.1) * t is t.__rmul__), instead of turning the tensor into an array and dropping
+    # its graph. torch relies on the same three hooks and defines no __array_ufunc__.
+    __array_priority__ = 1000
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> numpy.ndarray:
+        if self.requires_grad:  # np.exp(t) would silently cut t's graph: torch refuses it
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         a = _backend.to_host(self._data)
         return a if dtype is None else a.astype(dtype)
+
+    def __array_wrap__(self, array: Any, context: Any = None, return_scalar: builtins.bool = False) -> Tensor:
+        return Tensor._wrap(array)  # np.exp(t) is a tensor, as in torch
 
     def __repr__(self) -> str:
         return tensor_repr(self)
@@ -451,23 +474,25 @@ class Tensor(TensorBase):
     __abs__ = abs = ops.abs
     __getitem__ = getitem
 
+    # An ndarray on the left reaches these (see __array_priority__); torch refuses it there, and
+    # NotImplemented makes Python raise its own TypeError, worded as torch's.
     def __radd__(self, other: Any) -> Tensor:
-        return ops.add(other, self)
+        return NotImplemented if isinstance(other, numpy.ndarray) else ops.add(other, self)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return ops.sub(other, self)
+        return NotImplemented if isinstance(other, numpy.ndarray) else ops.sub(other, self)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return ops.mul(other, self)
+        return NotImplemented if isinstance(other, numpy.ndarray) else ops.mul(other, self)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.div(other, self)
+        return ops.div(other, self)  # torch divides by an ndarray (1 / t times it)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return ops.pow(other, self)
+        return NotImplemented if isinstance(other, numpy.ndarray) else ops.pow(other, self)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.matmul(other, self)
+        return NotImplemented if isinstance(other, numpy.ndarray) else ops.matmul(other, self)
 
     exp = ops.exp
     log = ops.log
@@ -533,14 +558,19 @@ class Tensor(TensorBase):
 
     # -- comparisons and logic (not differentiable: plain tensors, as in torch) --------------
     def _compare(self, other: Any, op: Callable) -> Tensor:
-        other = other._data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor):
+            other = other._data
+        elif isinstance(other, numpy.ndarray) and op in _ORDERING:
+            return NotImplemented  # torch refuses to order a tensor and an ndarray (Python's TypeError)
         return Tensor._wrap(op(self._data, other))
 
+    # ``t == None`` is False and ``t != None`` True (Python's fallback after NotImplemented), as in
+    # torch, so that ``if t == None:`` works.
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, _eq)
+        return NotImplemented if other is None else self._compare(other, _eq)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, _ne)
+        return NotImplemented if other is None else self._compare(other, _ne)
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, _lt)
@@ -554,7 +584,23 @@ class Tensor(TensorBase):
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, _ge)
 
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    def eq(self, other: Any) -> Tensor:
+        return _method_result(self.__eq__(other), "eq", other)
+
+    def ne(self, other: Any) -> Tensor:
+        return _method_result(self.__ne__(other), "ne", other)
+
+    def lt(self, other: Any) -> Tensor:
+        return _method_result(self.__lt__(other), "lt", other)
+
+    def le(self, other: Any) -> Tensor:
+        return _method_result(self.__le__(other), "le", other)
+
+    def gt(self, other: Any) -> Tensor:
+        return _method_result(self.__gt__(other), "gt", other)
+
+    def ge(self, other: Any) -> Tensor:
+        return _method_result(self.__ge__(other), "ge", other)
 
     def __invert__(self) -> Tensor:
         return Tensor._wrap(~self._data)
@@ -564,6 +610,12 @@ class Tensor(TensorBase):
 
     def __or__(self, other: Any) -> Tensor:
         return self._compare(other, _or)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return NotImplemented if isinstance(other, numpy.ndarray) else self._compare(other, _and)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return NotImplemented if isinstance(other, numpy.ndarray) else self._compare(other, _or)
 
     def equal(self, other: Tensor) -> bool:
         return self.shape == other.shape and builtins.bool((self._data == other._data).all())
@@ -627,6 +679,17 @@ def _and(a: Any, b: Any) -> Any:
 
 def _or(a: Any, b: Any) -> Any:
     return a | b
+
+
+_ORDERING = (_lt, _le, _gt, _ge)
+
+
+def _method_result(out: Any, name: str, other: Any) -> Tensor:
+    """What ``t.eq(other)`` returns: the operator's result, or torch's TypeError where the operator gives up."""
+    if out is NotImplemented:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got ({type(other).__name__}), but "
+                        "expected one of:\n * (Tensor other)\n * (Number other)")
+    return out
 
 
 def _raise_inplace_error(t: Tensor, value: Any, op: Callable, exc: Exception) -> None:

@@ -100,6 +100,14 @@ def promote(a: Any, b: Any) -> tuple:
             return a, b.to(_dtype.from_numpy_dtype(da))
         return a, b
     t, s = (a, b) if ta else (b, a)
+    if isinstance(s, numpy.ndarray):
+        # torch computes a tensor with an ndarray through NumPy: it refuses a tensor that requires
+        # grad, and the result has NumPy's dtype (int64 tensor * float32 array is float64).
+        if t.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        common = _dtype.from_numpy_dtype(numpy.result_type(t._data.dtype, s.dtype))
+        t, s = t.to(common), as_tensor_like(s.astype(common.np, copy=False), t)
+        return (t, s) if ta else (s, t)
     if not isinstance(s, (builtins.int, builtins.float, builtins.bool)):
         s = as_tensor_like(s, t)
         return promote(a if ta else s, s if ta else b)
