@@ -321,8 +321,33 @@ class Tensor(TensorBase):
 
     clone = ops.clone
 
-    def contiguous(self) -> Tensor:
-        return self
+    def contiguous(self, memory_format: Any = None) -> Tensor:
+        return self if self._data.flags.c_contiguous else ops.clone(self)
+
+    def is_contiguous(self, memory_format: Any = None) -> builtins.bool:
+        return builtins.bool(self._data.flags.c_contiguous)  # as torch's, it ignores dims of size 1
+
+    def stride(self, dim: builtins.int | None = None) -> Any:
+        """Steps in elements between neighbours along each dim, as torch's ``stride()``."""
+        shape, itemsize = self._data.shape, self._data.itemsize
+        strides = [s // itemsize for s in self._data.strides]
+        if self._data.size == 0:  # NumPy gives an empty array steps of 0; torch its contiguous strides
+            strides = [0] * len(shape)
+        following = 1
+        for d in reversed(range(len(shape))):
+            # NumPy gives an inserted dim of size 1 (x[None], expand) step 0; torch the step that dim
+            # would have in place, which only shows in stride()
+            if strides[d] == 0 and (shape[d] == 1 or self._data.size == 0):
+                strides[d] = following
+            following = strides[d] * builtins.max(shape[d], 1)
+        if dim is None:
+            return tuple(strides)
+        if not shape:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        if not -len(shape) <= dim < len(shape):
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-len(shape)}, {len(shape) - 1}], "
+                             f"but got {dim})")
+        return strides[dim]
 
     # -- in-place (not recorded: minigrad does not differentiate through in-place ops) -------
     # -- in-place ops -----------------------------------------------------------------------
@@ -539,9 +564,10 @@ class Tensor(TensorBase):
     gather = ops.gather
 
     def view_as(self, other: Tensor) -> Tensor:
-        return ops.reshape(self, other._data.shape)
+        return ops.view(self, other._data.shape)
 
-    reshape_as = view_as
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return ops.reshape(self, other._data.shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
         return ops.expand(self, other._data.shape)

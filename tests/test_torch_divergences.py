@@ -141,3 +141,54 @@ def test_comparing_with_none():
 
     same(program)
     same(lambda lib: lib.tensor([1.0]).eq(None), "eq() received an invalid combination of arguments")
+
+
+# -- 2. Contiguity, view and strides ---------------------------------------------------------------------------
+
+
+def test_contiguous_of_a_transposed_tensor_is_a_copy():
+    def program(lib):
+        x = lib.arange(12.0).reshape(3, 4)
+        c = x.t().contiguous()
+        c[0, 1] = 100.0
+        w = lib.ones(2, 3, requires_grad=True)
+        (w.t().contiguous() * lib.arange(6.0).reshape(3, 2)).sum().backward()
+        return x, c, c.is_contiguous(), x.t().is_contiguous(), x.contiguous() is x, w.grad
+
+    same(program)
+
+
+@pytest.mark.parametrize("case", ["t-12", "t-2x6", "t-4x3x1", "cols-6", "step-6", "rows-8", "rows-2x2x2",
+                                  "expand-6", "expand-2x3x1", "t-bad-size"])
+def test_view_of_a_non_contiguous_tensor(case):
+    def program(lib):
+        x = lib.arange(12.0).reshape(3, 4)
+        source = {"t": x.t(), "cols": x[:, :2], "step": x[:, ::2], "rows": x[::2],
+                  "expand": lib.ones(3).expand(2, 3)}[case.split("-")[0]]
+        shape = [5] if case.endswith("bad-size") else [int(n) for n in case.split("-")[1].split("x")]
+        return source.view(*shape)
+
+    if case.endswith("bad-size"):
+        same(program, "shape '[5]' is invalid for input of size 12")
+    elif case in ("t-12", "t-2x6", "cols-6", "rows-8", "expand-6"):
+        same(program, "view size is not compatible with input tensor's size and stride", "Use .reshape(...) instead")
+    else:
+        same(program)
+
+
+def test_view_as_of_a_transposed_tensor_is_refused():
+    same(lambda lib: lib.ones(2, 3).t().view_as(lib.ones(6)), "view size is not compatible")
+    same(lambda lib: lib.ones(2, 3).t().reshape_as(lib.ones(6)))
+
+
+def test_stride_and_is_contiguous():
+    def program(lib):
+        x = lib.arange(12.0).reshape(3, 4)
+        views = [x, x.t(), x[:, 1:], x[1:], x[None], x.unsqueeze(1), x.expand(2, 3, 4), lib.zeros(0, 3),
+                 lib.zeros(2, 0, 3), lib.zeros(3, 1).t(), lib.ones(3)[None, :, None], lib.ones(3).expand(1, 3),
+                 lib.tensor(1.0)]
+        return [(v.stride(), v.is_contiguous()) for v in views], x.stride(0), x.stride(-1), x.stride(dim=0)
+
+    same(program)
+    same(lambda lib: lib.ones(2, 3).stride(2), "Dimension out of range (expected to be in range of [-2, 1], but got 2)")
+    same(lambda lib: lib.tensor(1.0).stride(0), "Dimension specified as 0 but tensor has no dimensions")

@@ -12,6 +12,7 @@ from .. import _dtype
 from .._backend import xp_of
 from ..autograd.graph import TensorBase
 from ._base import Op
+from .indexing import _address
 
 
 def _shape_arg(shape: tuple) -> tuple:
@@ -108,7 +109,23 @@ def _infer(shape: tuple, size: int) -> tuple:
 
 
 def view(a: TensorBase, *shape: Any) -> TensorBase:
+    data = a._data
+    if not data.flags.c_contiguous:
+        shape = _infer(_shape_arg(shape), data.size)
+        if not _viewable(data, shape):
+            raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
+                               "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+        return Reshape.apply(a, shape)
     return reshape(a, *shape)
+
+
+def _viewable(data: Any, shape: tuple) -> bool:
+    """Whether ``data`` takes ``shape`` without a copy (a shape that does not fit is left to Reshape's error)."""
+    try:
+        out = data.reshape(shape)
+    except ValueError:
+        return True
+    return out.size == 0 or _address(out) == _address(data) and out.base is not None
 
 
 def flatten(a: TensorBase, start_dim: int = 0, end_dim: int = -1) -> TensorBase:
