@@ -23,7 +23,12 @@ def as_array(data: Any, dtype: Any = None, device: Any = None) -> Any:
     if from_array:
         arr = numpy.array(_backend.to_host(data))  # an array keeps its dtype, as in torch
     else:
-        arr = numpy.array(_unwrap_nested(data))
+        nested = _unwrap_nested(data)
+        try:
+            arr = numpy.array(nested)
+        except ValueError:
+            _raise_if_ragged(nested)
+            raise
         if dtype is not None:
             pass  # cast once, below: going through the default dtype first would round float64 values
         elif arr.size == 0 or arr.dtype.kind == "f":  # Python floats take the default dtype
@@ -45,3 +50,32 @@ def _unwrap_nested(data: Any) -> Any:
     if isinstance(data, (list, tuple)):
         return [_unwrap_nested(x) for x in data]
     return data
+
+
+def _raise_if_ragged(data: Any) -> None:
+    """torch's error for nested lists of uneven lengths (NumPy's names no position)."""
+    shape = []
+    x = data
+    while isinstance(x, (list, tuple)):
+        shape.append(len(x))
+        if not x:
+            break
+        x = x[0]
+    leaf = x
+
+    def check(x: Any, dim: int) -> None:
+        if dim == len(shape):
+            if isinstance(x, (list, tuple)):
+                if isinstance(leaf, float):
+                    raise TypeError(f"must be real number, not {type(x).__name__}")
+                raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
+            return
+        if not isinstance(x, (list, tuple)):
+            raise TypeError("not a sequence")
+        if len(x) != shape[dim]:
+            raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(x)})")
+        if shape[dim]:  # torch does not look inside the elements of an empty dim
+            for v in x:
+                check(v, dim + 1)
+
+    check(data, 0)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy
 
 from . import _backend, _dtype, ops
+from ._convert import as_array
 from ._format import tensor_repr
 from ._grad_mode import is_grad_enabled
 from .autograd.engine import run_backward
@@ -30,12 +31,20 @@ from .viz import draw_graph
 class Tensor(TensorBase):
     """A tensor, as torch's: ``minigrad.tensor([[1., 2.]], requires_grad=True)``."""
 
-    def __init__(self, data: Any, *, requires_grad: bool = False) -> None:
-        if isinstance(data, Tensor):
-            data = data._data
-        self._data = data
-        if requires_grad:
-            self.requires_grad_(True)
+    def __init__(self, *args: Any, device: Any = None, **kwargs: Any) -> None:
+        """torch's legacy constructor: ``Tensor(data)`` copies ``data`` into the default float dtype,
+        ``Tensor(2, 3)`` is uninitialised, ``Tensor(other)`` an alias of ``other``. Use ``minigrad.tensor``."""
+        if type(self) is not Tensor:
+            # A subclass (nn.Parameter) wraps the array or tensor it is given, sharing its memory.
+            (data,) = args
+            self._data = data._data if isinstance(data, Tensor) else data
+            if kwargs.get("requires_grad"):
+                self.requires_grad_(True)
+            return
+        if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
+            self.__dict__.update(ops.view(args[0], args[0]._data.shape).__dict__)  # an alias, as torch's
+            return
+        self._data = _legacy_data(args, kwargs, device)
 
     @staticmethod
     def _wrap(array: Any) -> Tensor:
@@ -657,6 +666,41 @@ class Tensor(TensorBase):
 
 
 _new = object.__new__
+
+
+def _legacy_data(args: tuple, kwargs: dict, device: Any) -> Any:
+    """The array of ``Tensor(*args, **kwargs)``, by torch's rules for its legacy constructor."""
+    dtype = _dtype.get_default_dtype().np
+    if kwargs.keys() - {"size"} or (kwargs and args):
+        got = ", ".join([type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
+        raise TypeError(f"new() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                        " * (*, torch.device device = None)\n * (torch.Storage storage)\n * (Tensor other)\n"
+                        " * (tuple of ints size, *, torch.device device = None)\n"
+                        " * (object data, *, torch.device device = None)")
+    dev = _backend.as_device(device) if device is not None else _backend.device("cpu")
+    xp = _backend.xp_of_device(dev)
+    if "size" in kwargs:
+        args = tuple(kwargs["size"])
+    elif len(args) == 1 and isinstance(args[0], Size):
+        args = tuple(args[0])
+    elif len(args) == 1 and not isinstance(args[0], builtins.int):
+        data = args[0]
+        if isinstance(data, str):
+            raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+        if isinstance(data, (builtins.float, builtins.bool, numpy.generic)):
+            kind = type(data)
+            name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+            raise TypeError(f"new(): data must be a sequence (got {name})")
+        if isinstance(data, numpy.ndarray) and data.dtype == dtype and dev.type == "cpu":
+            return data  # torch shares an array of the default dtype, and copies any other
+        return as_array(data, _dtype.from_numpy_dtype(dtype), dev)
+    for i, n in enumerate(args):
+        if not isinstance(n, builtins.int) or isinstance(n, builtins.bool):
+            raise TypeError(f"new(): argument 'size' failed to unpack the object at pos {i + 1} with error \"type "
+                            f"must be tuple of ints,but got {type(n).__name__}\"")
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(args)}")
+    return xp.empty(args if args else (0,), dtype=dtype)
 
 
 def _iadd(a: Any, b: Any) -> None:

@@ -192,3 +192,62 @@ def test_stride_and_is_contiguous():
     same(program)
     same(lambda lib: lib.ones(2, 3).stride(2), "Dimension out of range (expected to be in range of [-2, 1], but got 2)")
     same(lambda lib: lib.tensor(1.0).stride(0), "Dimension specified as 0 but tensor has no dimensions")
+
+
+# -- 3. The legacy constructor Tensor(...) -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [([[1, 2, 3]],), ([True, False],), ((2, 3),), (np.zeros(3),), (np.arange(3),),
+                                  (np.ones(2, dtype=np.float32),), ()], ids=repr)
+def test_the_legacy_constructor_copies_data_into_the_default_dtype(args):
+    same(lambda lib: lib.Tensor(*args))
+
+
+def test_the_legacy_constructor_copies_a_float64_array_and_shares_a_float32_one():
+    def program(lib):
+        a64, a32 = np.zeros(3), np.zeros(3, dtype=np.float32)
+        t64, t32 = lib.Tensor(a64), lib.Tensor(a32)
+        t64[0], t32[0] = 5.0, 5.0
+        return t64, a64[0], a32[0]
+
+    same(program)
+
+
+def test_the_legacy_constructor_with_sizes_is_uninitialised():
+    same(lambda lib: (lib.Tensor(2, 3).shape, lib.Tensor(2, 3).dtype == lib.float32, lib.Tensor(3).shape,
+                      lib.Tensor(lib.Size([2, 3])).shape, lib.Tensor(size=(4,)).shape))
+    same(lambda lib: lib.Tensor(2, 3.0), "new(): argument 'size' failed to unpack the object at pos 2")
+    same(lambda lib: lib.Tensor(-1), "Trying to create tensor with negative dimension -1: [-1]")
+
+
+def test_the_legacy_constructor_refuses_what_torch_refuses():
+    same(lambda lib: lib.Tensor(3.5), "new(): data must be a sequence (got float)")
+    same(lambda lib: lib.Tensor(np.float64(3.5)), "new(): data must be a sequence (got numpy.float64)")
+    same(lambda lib: lib.Tensor("ab"), "new(): invalid data type 'str'")
+    same(lambda lib: lib.Tensor([1.0], requires_grad=True), "new() received an invalid combination of arguments")
+    same(lambda lib: lib.Tensor([[1, 2], [3]]), "expected sequence of length 2 at dim 1 (got 1)")
+
+
+def test_the_legacy_constructor_of_a_tensor_is_an_alias():
+    def program(lib):
+        x = lib.tensor([1, 2])
+        y = lib.Tensor(x)
+        y[0] = 7
+        w = lib.ones(2, requires_grad=True)
+        a = lib.Tensor(w)
+        (a * 3).sum().backward()
+        return y is x, x, a.requires_grad, a._base is w, w.grad
+
+    same(program)
+
+
+def test_the_legacy_constructor_follows_the_default_dtype(float64_default):
+    same(lambda lib: lib.Tensor([1, 2]))
+
+
+@pytest.mark.parametrize("data", [[[1, 2], [3]], [[1, 2], 3], [1.0, [2.0, 3.0]], [[[1, 2], [3, 4]], [[1, 2], [3]]],
+                                  [[1], []]], ids=repr)
+def test_a_ragged_list_gives_torchs_error(data):
+    error = same(lambda lib: lib.tensor(data))
+    assert error is not None
+    same(lambda lib: lib.tensor(data), str(error))
