@@ -6,6 +6,7 @@ into an array too (``x + numpy_array``), with the same rules as ``minigrad.tenso
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy
@@ -23,14 +24,19 @@ def as_array(data: Any, dtype: Any = None, device: Any = None) -> Any:
     if from_array:
         arr = numpy.array(_backend.to_host(data))  # an array keeps its dtype, as in torch
     else:
-        nested = _unwrap_nested(data)
+        typed = []  # dtypes of the arrays, NumPy scalars and tensors inside the lists
+        nested = _unwrap_nested(data, typed)
         try:
             arr = numpy.array(nested)
         except ValueError:
             _raise_if_ragged(nested)
             raise
+        if arr.dtype.kind == "O" or arr.dtype == numpy.uint64:  # Python ints beyond int64
+            arr = _big_ints(nested, dtype)
         if dtype is not None:
             pass  # cast once, below: going through the default dtype first would round float64 values
+        elif typed:
+            arr = arr.astype(_inferred_dtype(nested, typed), copy=False)
         elif arr.size == 0 or arr.dtype.kind == "f":  # Python floats take the default dtype
             arr = arr.astype(_dtype.get_default_dtype().np)
         elif arr.dtype.kind in "iu":
@@ -43,13 +49,49 @@ def as_array(data: Any, dtype: Any = None, device: Any = None) -> Any:
     return _backend.move(arr, dev) if dev.type != "cpu" else arr
 
 
-def _unwrap_nested(data: Any) -> Any:
-    """Lists may hold scalar tensors (``tensor([t1, t2])``): take their values."""
+def _unwrap_nested(data: Any, typed: list) -> Any:
+    """Lists may hold scalar tensors (``tensor([t1, t2])``): take their values, and note in ``typed`` the
+    dtypes of tensors, arrays and NumPy scalars."""
     if isinstance(data, TensorBase):
-        return _backend.to_host(data._data)
+        data = _backend.to_host(data._data)
     if isinstance(data, (list, tuple)):
-        return [_unwrap_nested(x) for x in data]
+        return [_unwrap_nested(x, typed) for x in data]
+    if isinstance(data, numpy.ndarray | numpy.generic):
+        typed.append(data.dtype)
     return data
+
+
+def _inferred_dtype(nested: Any, typed: list) -> numpy.dtype:
+    """torch's dtype for lists holding arrays, NumPy scalars or tensors: each element counts with its own
+    dtype (a Python float as the default dtype, an int as int64), and a float dtype wins over integers."""
+    dtypes = set(typed)
+    _python_scalar_dtypes(nested, dtypes)
+    floats = [d for d in dtypes if d.kind == "f"]
+    if floats:
+        return builtins.max(floats, key=lambda d: d.itemsize)
+    ints = [d for d in dtypes if d.kind in "iu"]
+    return numpy.result_type(*ints) if ints else numpy.dtype(numpy.bool_)
+
+
+def _python_scalar_dtypes(x: Any, out: set) -> None:
+    if isinstance(x, list):
+        for v in x:
+            _python_scalar_dtypes(v, out)
+    elif isinstance(x, builtins.bool):
+        out.add(numpy.dtype(numpy.bool_))
+    elif isinstance(x, builtins.int):
+        out.add(numpy.dtype(numpy.int64))
+    elif isinstance(x, builtins.float):
+        out.add(_dtype.get_default_dtype().np)
+
+
+def _big_ints(nested: Any, dtype: Any) -> Any:
+    """Lists with Python ints beyond int64: floats if the tensor will be, else torch's overflow error."""
+    floats = set()
+    _python_scalar_dtypes(nested, floats)
+    if any(d.kind == "f" for d in floats) or dtype is not None and _dtype.to_numpy_dtype(dtype).kind == "f":
+        return numpy.array(nested, dtype=numpy.float64)
+    raise ValueError("Overflow when unpacking long long")
 
 
 def _raise_if_ragged(data: Any) -> None:

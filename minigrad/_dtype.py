@@ -42,7 +42,7 @@ _BY_NUMPY = {d.np: d for d in (float16, float32, float64, int8, uint8, int16, in
 SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "uint8": "Byte",
                      "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
 C_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char",
-                "uint8": "unsigned char", "int16": "short", "int32": "int", "int64": "long", "bool": "bool"}
+                "uint8": "unsigned char", "int16": "short int", "int32": "int", "int64": "long int", "bool": "bool"}
 _default = float32
 
 

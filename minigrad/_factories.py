@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -148,16 +149,46 @@ def randperm(n: int, *, dtype: Any = None, device: Any = None) -> Tensor:
     return _make(_backend.rng(dev).permutation(n).astype(dt), False)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
+def arange(start: Any = None, end: Any = None, step: Any = None, *, dtype: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
     if end is None:
-        start, end = 0, start
+        if start is None or step is not None:  # torch's arange(end) takes no step
+            got = ", ".join(f"{k}={type(v).__name__}" if k else type(v).__name__
+                            for k, v in (("", start), ("step", step)) if v is not None)
+            raise TypeError(f"arange() received an invalid combination of arguments - got ({got}), but expected one "
+                            "of:\n * (Number end, *, Tensor out = None, minigrad.dtype dtype = None, ...)\n"
+                            " * (Number start, Number end, *, ...)\n * (Number start, Number end, Number step = 1, "
+                            "*, ...)")
+        start, end = 0, _number(start, "end", 1)
+    start, end = _number(0 if start is None else start, "start", 1), _number(end, "end", 2)
+    step = 1 if step is None else _number(step, "step", 3)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
     if dtype is None:
         is_int = all(isinstance(v, builtins.int) for v in (start, end, step))
         dt = numpy.dtype(numpy.int64) if is_int else _dtype.get_default_dtype().np
     else:
         dt = _dtype.to_numpy_dtype(dtype)
+        if dt.kind == "b":
+            raise NotImplementedError('"arange_cpu" not implemented for \'Bool\'')
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start:g} -> {end:g}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dt.kind in "iu":  # torch truncates the bounds and the step to the integer dtype
+        start, end, step = builtins.int(start), builtins.int(end), builtins.int(step)
+        if step == 0:  # arange(0, 2.5, 0.5, dtype=int64): a step of 0 after truncation
+            raise ValueError("step must be nonzero")
     return _make(_xp(device).arange(start, end, step).astype(dt), requires_grad)
+
+
+def _number(v: Any, name: str, position: int) -> Any:
+    """A bound or step of arange as a Python number: a NumPy scalar or 0-dim tensor is read, as in torch."""
+    if isinstance(v, Tensor):
+        if v._data.ndim != 0:
+            raise TypeError(f"arange(): argument '{name}' (position {position}) must be Number, not Tensor")
+        return v.item()
+    return v.item() if isinstance(v, numpy.generic) else v
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,

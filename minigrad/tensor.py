@@ -21,10 +21,12 @@ from ._format import tensor_repr
 from ._grad_mode import is_grad_enabled
 from .autograd.engine import run_backward
 from .autograd.function import raise_device_mismatch
-from .autograd.graph import TensorBase, increment_version
+from .autograd.graph import TensorBase, increment_version, named
 from .ops._base import broadcast_message
 from .ops.elementwise import to as _to
-from .ops.indexing import copy_slices, fit_value, flat_positions, getitem, unwrap_index, view_of
+from .ops.indexing import copy_slices, fit_value, flat_positions, getitem, refuse_byte_mask_fill, unwrap_index, view_of
+from .ops.linalg import dot as _dot
+from .ops.linalg import mm as _mm
 from .viz import draw_graph
 
 
@@ -484,6 +486,8 @@ class Tensor(TensorBase):
     __itruediv__ = div_
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        if type(index) is tuple or isinstance(index, Tensor):
+            refuse_byte_mask_fill(index, value)
         if self._records_inplace(value):
             if isinstance(value, Tensor) and type(value._data) is not type(self._data):
                 raise_device_mismatch((self, value))
@@ -503,7 +507,9 @@ class Tensor(TensorBase):
     __mul__ = mul = ops.mul
     __truediv__ = div = ops.div
     __pow__ = pow = ops.pow
-    __matmul__ = matmul = mm = dot = ops.matmul
+    __matmul__ = matmul = ops.matmul
+    mm = _mm
+    dot = _dot
     __neg__ = neg = negative = ops.neg
     __abs__ = abs = ops.abs
     __getitem__ = getitem
@@ -514,7 +520,9 @@ class Tensor(TensorBase):
         return NotImplemented if isinstance(other, numpy.ndarray) else ops.add(other, self)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return NotImplemented if isinstance(other, numpy.ndarray) else ops.sub(other, self)
+        if isinstance(other, numpy.ndarray):
+            return NotImplemented
+        return named(ops.sub(other, self), "RsubBackward1")  # torch's node for scalar - tensor
 
     def __rmul__(self, other: Any) -> Tensor:
         return NotImplemented if isinstance(other, numpy.ndarray) else ops.mul(other, self)
@@ -541,7 +549,7 @@ class Tensor(TensorBase):
     minimum = ops.minimum
 
     def square(self) -> Tensor:
-        return ops.mul(self, self)
+        return ops.pow(self, 2)
 
     def where(self, condition: Tensor, other: Any) -> Tensor:
         return ops.where(condition, self, other)

@@ -251,3 +251,223 @@ def test_a_ragged_list_gives_torchs_error(data):
     error = same(lambda lib: lib.tensor(data))
     assert error is not None
     same(lambda lib: lib.tensor(data), str(error))
+
+
+# -- 4. Dtypes and argument checks ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", [[np.float64(1.5)], [np.float64(1.5), 2.0], [np.int32(1)], [np.int32(1), 2],
+                                  [np.float32(1), np.float64(2)], [np.float16(1), 2.0], [np.uint8(1), np.int8(2)],
+                                  [True, np.int8(2)], [np.array([1.0, 2.0]), np.array([3.0, 4.0])], np.float64(2.0)],
+                         ids=repr)
+@pytest.mark.filterwarnings("ignore:Creating a tensor from a list of numpy.ndarrays")
+def test_numpy_scalars_in_a_list_keep_their_dtype(data):
+    same(lambda lib: lib.tensor(data))
+
+
+def test_scalar_tensors_in_a_list_keep_their_dtype():
+    same(lambda lib: lib.tensor([lib.tensor(1.0, dtype=lib.float64), lib.tensor(2.0, dtype=lib.float64)]))
+    same(lambda lib: lib.tensor([lib.tensor(1, dtype=lib.int32), 2]))
+
+
+@pytest.mark.parametrize("data", [[2**70], [-(2**70)], [2**63], [[1], [2**70]], 2**70], ids=repr)
+def test_ints_beyond_int64_overflow(data):
+    same(lambda lib: lib.tensor(data), "Overflow when unpacking long long")
+
+
+def test_ints_beyond_int64_among_floats_are_floats():
+    same(lambda lib: (lib.tensor([2**70, 1.0]), lib.tensor([2**70], dtype=lib.float32)))
+
+
+@pytest.mark.parametrize("args", [(np.int64(4),), (np.float64(4),), (np.float32(2.5),), ((4,),), ((4.0,),),
+                                  (0, 5, 2), (5, 0, -1), (0, 0), (0, 2.5, 1.5), (0.5, 4.5), (-1.5, 2)], ids=repr)
+def test_arange_dtype_as_torch(args):
+    def program(lib):
+        values = [lib.tensor(a[0]) if isinstance(a, tuple) else a for a in args]
+        return lib.arange(*values), lib.arange(*values, dtype=lib.int64), lib.arange(*values, dtype=lib.float64)
+
+    same(program)
+
+
+@pytest.mark.parametrize("case", [
+    ("0, 2.5, 0.5, dtype=int64", ValueError, "step must be nonzero"),
+    ("0, 5, 0", RuntimeError, "step must be nonzero"),
+    ("0, 5, 0.0", RuntimeError, "step must be nonzero"),
+    ("5, step=0", TypeError, "arange() received an invalid combination of arguments"),
+    ("5, step=1", TypeError, "arange() received an invalid combination of arguments"),
+    ("0, 5, -1", RuntimeError, "upper bound and lower bound inconsistent with step sign"),
+    ("0, 5, -0.5, dtype=int64", RuntimeError, "upper bound and lower bound inconsistent with step sign"),
+    ("-3", RuntimeError, "upper bound and lower bound inconsistent with step sign"),
+    ("0, float('inf')", RuntimeError, "unsupported range: 0 -> inf"),
+    ("0, float('nan')", RuntimeError, "unsupported range: 0 -> nan"),
+    ("lib.tensor([4])", TypeError, "arange(): argument 'end' (position 1) must be Number, not Tensor"),
+], ids=lambda c: c[0])
+def test_arange_refuses_as_torch(case):
+    call, _, words = case
+    error = same(lambda lib: eval(f"lib.arange({call.replace('int64', 'lib.int64')})", {"lib": lib}), words)
+    assert type(error) is case[1]
+
+
+def test_arange_by_keyword():
+    same(lambda lib: (lib.arange(end=5), lib.arange(start=1, end=5), lib.arange(0, 5, step=2)))
+
+
+@pytest.mark.parametrize("case", [
+    ((3,), (-1, 3), "The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension 0"),
+    ((3,), (2,), "must match the existing size (3) at non-singleton dimension 0.  Target sizes: [2].  Tensor "
+                 "sizes: [3]"),
+    ((2, 3), (3,), "the number of sizes provided (1) must be greater or equal to the number of dimensions in the "
+                   "tensor (2)"),
+    ((3,), (2, -2), "The expanded size of the tensor (-2) must match the existing size (3) at non-singleton "
+                    "dimension 1"),
+    ((3,), (-2, 3), "numel: integer multiplication overflow"),
+    ((3,), (2, -1), None), ((1, 3), (0, 3), None), ((2, 1), (4, -1, 3), None), ((1, 3), ((2, 3),), None),
+], ids=lambda c: f"{c[0]}->{c[1]}")
+def test_expand_checks_sizes_as_torch(case):
+    shape, sizes, words = case
+    same(lambda lib: lib.ones(*shape).expand(*sizes), *((words,) if words else ()))
+
+
+@pytest.mark.parametrize("case", [
+    ((4,), (-2, 2), "invalid shape dimension -2 at index 0 of shape [-2, 2]"),
+    ((4,), (2, -3), "invalid shape dimension -3 at index 1 of shape [2, -3]"),
+    ((0,), (0, -1), "the unspecified dimension size -1 can be any value and is ambiguous"),
+    ((4,), (-1, -1), "only one dimension can be inferred"),
+    ((0, 2), (2, -1), None),
+], ids=lambda c: f"{c[0]}->{c[1]}")
+@pytest.mark.parametrize("method", ["reshape", "view"])
+def test_reshape_checks_sizes_as_torch(case, method):
+    shape, sizes, words = case
+    same(lambda lib: getattr(lib.ones(*shape), method)(*sizes), *((words,) if words else ()))
+
+
+def test_requires_grad_on_an_integer_tensor_is_refused():
+    same(lambda lib: lib.tensor([1, 2], requires_grad=True), "Only Tensors of floating point and complex dtype")
+    same(lambda lib: lib.tensor([1, 2]).requires_grad_(), "only Tensors of floating point dtype can require gradients")
+    same(lambda lib: lib.tensor([True]).requires_grad_(), "only Tensors of floating point dtype can require gradients")
+
+
+@pytest.mark.parametrize("case", [
+    ((3,), (3, 2), "self must be a matrix"), ((2, 3), (3,), "mat2 must be a matrix"),
+    ((2, 2, 3), (3, 2), "self must be a matrix"),
+    ((2, 3), (2, 2), "mat1 and mat2 shapes cannot be multiplied (2x3 and 2x2)"),
+    ((2, 3), (3, 2), None),
+], ids=lambda c: f"{c[0]}@{c[1]}")
+def test_mm_takes_matrices_only(case):
+    sa, sb, words = case
+    same(lambda lib: lib.ones(*sa).mm(lib.ones(*sb)), *((words,) if words else ()))
+
+
+def test_mm_and_dot_check_dtypes_and_dims_as_torch():
+    same(lambda lib: lib.ones(2, 2).mm(lib.ones(2, 2, dtype=lib.float64)), "expected m1 and m2 to have the same dtype, "
+         "but got: float != double")
+    same(lambda lib: lib.ones(2, 2, dtype=lib.int64).mm(lib.ones(2, 2)), "but got: long int != float")
+    same(lambda lib: lib.ones(2, 3).dot(lib.ones(3)), "1D tensors expected, but got 2D and 1D tensors")
+    same(lambda lib: lib.ones(2).dot(lib.ones(2, dtype=lib.float64)), "dot : expected both vectors to have same dtype, "
+         "but found Float and Double")
+    same(lambda lib: lib.ones(2).dot(lib.ones(3)), "inconsistent tensor size, expected tensor [2] and src [3]")
+    same(lambda lib: lib.arange(3.0).dot(lib.arange(3.0)))
+
+
+def test_a_bool_tensor_to_an_integer_power_is_int64():
+    same(lambda lib: (lib.tensor([True, False]) ** 2, lib.tensor([True, False]) ** 2.0))
+
+
+def test_sum_over_no_dims_sums_everything():
+    same(lambda lib: (lib.ones(2, 3).sum(dim=[]), lib.ones(2, 3).sum(dim=())))
+
+
+@pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
+@pytest.mark.parametrize("index", [[[0, 1], [1, 2]], [[0, 1]], [0, [1, 2]], [slice(None), 1], [None], [...], [0, 1]],
+                         ids=repr)
+def test_a_list_holding_sequences_indexes_like_a_tuple(index):
+    def program(lib):
+        x = lib.arange(9).reshape(3, 3)
+        y = lib.zeros(3, 3)
+        y[index] = 1.0
+        return x[index], y
+
+    same(program)
+
+
+def test_a_list_index_used_as_a_tuple_warns_as_torch():
+    for lib in (torch, minigrad):
+        with pytest.warns(UserWarning, match="Using a non-tuple sequence for multidimensional indexing is deprecated"):
+            lib.arange(9).reshape(3, 3)[[[0, 1], [1, 2]]]
+
+
+@pytest.mark.filterwarnings("ignore:indexing with dtype")
+@pytest.mark.parametrize("mask", [[1, 0, 1], [[1, 0, 1], [0, 1, 1], [1, 1, 1]], 1], ids=repr)
+def test_a_uint8_index_is_a_mask(mask):
+    same(lambda lib: lib.arange(9).reshape(3, 3)[lib.tensor(mask, dtype=lib.uint8)])
+
+
+def test_a_uint8_mask_warns_and_refuses_to_fill_a_scalar():
+    for lib in (torch, minigrad):
+        with pytest.warns(UserWarning, match="indexing with dtype .*uint8 is now deprecated"):
+            lib.arange(3)[lib.tensor([1, 0, 1], dtype=lib.uint8)]
+
+    def fill(value):
+        def program(lib):
+            y = lib.zeros(3)
+            y[lib.tensor([1, 0, 1], dtype=lib.uint8)] = value(lib)
+            return y
+        return program
+
+    with pytest.warns(UserWarning):
+        same(fill(lambda lib: lib.tensor([2.0, 3.0])))
+    same(fill(lambda lib: 1.0), "masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "float32"])
+def test_index_tensors_of_other_dtypes_are_refused(dtype):
+    same(lambda lib: lib.arange(3)[lib.tensor([1, 0], dtype=getattr(lib, dtype))],
+         "tensors used as indices must be long, int, byte or bool tensors")
+    same(lambda lib: lib.arange(3)[lib.tensor([1, 0], dtype=lib.int32)])
+
+
+def test_comparing_a_tensor_with_none_in_an_if():
+    def program(lib):
+        t = lib.tensor([1.0, 2.0])
+        return "none" if t == None else "tensor"  # noqa: E711 - the comparison under test
+
+    same(program)
+
+
+@pytest.mark.parametrize("index", ["::-1", ":, ::-1", "::-2, 0"])
+def test_a_negative_step_is_refused(index):
+    same(lambda lib: eval(f"x[{index}]", {"x": lib.arange(9).reshape(3, 3)}), "step must be greater than zero")
+
+    def write(lib):
+        x = lib.zeros(3, 3)
+        exec(f"x[{index}] = 1", {"x": x})
+
+    same(write, "step must be greater than zero")
+
+
+@pytest.mark.parametrize("case", [
+    (1, [[0, -1], [1, 2]], RuntimeError, "index -1 is out of bounds for dimension 1 with size 3"),
+    (1, [[0, 3], [1, 2]], RuntimeError, "index 3 is out of bounds for dimension 1 with size 3"),
+    (0, [[1, -3, 0]], RuntimeError, "index -3 is out of bounds for dimension 0 with size 2"),
+    (1, [[0.0]], RuntimeError, "gather(): Expected dtype int32/int64 for index"),
+    (1, [0, 1], RuntimeError, "Index tensor must have the same number of dimensions as input tensor"),
+    (2, [[0]], IndexError, "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    (1, [[0], [0], [0]], RuntimeError, "Size does not match at dimension 0 expected index [3, 1] to be no larger than "
+                                       "self [2, 3] apart from dimension 1"),
+], ids=lambda c: f"dim{c[0]}-{c[1]}")
+def test_gather_checks_its_index_as_torch(case):
+    dim, index, kind, words = case
+    error = same(lambda lib: lib.gather(lib.arange(6.0).reshape(2, 3), dim, lib.tensor(index)), words)
+    assert type(error) is kind
+
+
+def test_gather_of_valid_indices_and_its_gradient():
+    def program(lib):
+        g = lib.arange(6.0).reshape(2, 3).requires_grad_()
+        out = lib.gather(g, -1, lib.tensor([[2, 2], [0, 1]], dtype=lib.int32))
+        out.sum().backward()
+        w = lib.tensor(5.0, requires_grad=True)
+        lib.gather(w, 0, lib.tensor([0, 0])).sum().backward()
+        return out, g.grad, w.grad, lib.gather(lib.tensor([5.0, 6.0]), 0, lib.tensor(1))
+
+    same(program)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy
 
 from .._backend import xp_of
-from ..autograd.graph import TensorBase
+from ..autograd.graph import TensorBase, named
 from ._base import Op
 
 
@@ -18,17 +19,54 @@ def unwrap_index(index: Any) -> Any:
     A 0-dim integer tensor indexes like a Python int (torch's rule): the result is a view that
     writes go through (``x[i][0] = 1`` for ``i`` in ``arange(3)``), not a copy.
     """
+    if type(index) is list and _list_as_tuple(index):
+        index = tuple(index)
     if isinstance(index, tuple):
         return tuple(_unwrap_one(i) for i in index)
     return _unwrap_one(index)
 
 
+def refuse_byte_mask_fill(index: Any, value: Any) -> None:
+    """torch writes a single value through a uint8 mask with masked_fill_, which takes bool masks only."""
+    parts = index if type(index) is tuple else (index,)
+    if (not isinstance(value, TensorBase) or value._data.ndim == 0) and any(
+            isinstance(p, TensorBase) and p._data.dtype.kind == "u" for p in parts):
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
+
+
+def _list_as_tuple(index: list) -> bool:
+    """torch's (and old NumPy's) rule: a short list holding a sequence, tensor, slice, None or Ellipsis indexes
+    like a tuple (``x[[[0, 1], [1, 2]]]`` is ``x[[0, 1], [1, 2]]``), with a deprecation warning."""
+    if len(index) >= 32:
+        return False
+    for v in index:
+        if isinstance(v, (list, tuple, slice, TensorBase, numpy.ndarray)) or v is None or v is Ellipsis:
+            warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed "
+                          "in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be "
+                          "interpreted as tensor index, x[torch.tensor(seq)], which will result either in an error or "
+                          "a different result", UserWarning, stacklevel=4)
+            return True
+    return False
+
+
 def _unwrap_one(i: Any) -> Any:
+    if type(i) is slice:
+        if i.step is not None and i.step < 0:  # torch has no negative strides
+            raise ValueError("step must be greater than zero")
+        return i
     if not isinstance(i, TensorBase):
         return i
     a = i._data
-    if a.ndim == 0 and a.dtype.kind in "iu":
+    kind = a.dtype.kind
+    if kind == "u":  # uint8: a mask, as bool, in torch
+        if a.ndim:
+            warnings.warn("indexing with dtype minigrad.uint8 is now deprecated, please use a dtype minigrad.bool "
+                          "instead.", UserWarning, stacklevel=4)
+        return a.astype(bool)
+    if a.ndim == 0 and kind == "i":
         return int(a)
+    if kind == "f" or (kind == "i" and a.dtype.itemsize < 4):
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     return a
 
 
@@ -73,9 +111,17 @@ def getitem(a: TensorBase, index: Any) -> TensorBase:
             if _is_basic(index):  # a view: writes through it are writes into a
                 t._share_memory_of(a)
             return t
-        return GetItem.apply(a, index)
+        return named(GetItem.apply(a, index), _index_name(index))
     except IndexError as exc:
         raise IndexError(str(exc).replace("axis", "dimension")) from None
+
+
+def _index_name(index: Any) -> str:
+    """torch's node for an index: integers select, slices slice, arrays index."""
+    if not _is_basic(index):
+        return "IndexBackward0"
+    parts = index if isinstance(index, tuple) else (index,)
+    return "SliceBackward0" if any(isinstance(p, slice) for p in parts) else "SelectBackward0"
 
 
 class CopySlices(Op):
@@ -177,7 +223,28 @@ def copy_slices(base: TensorBase, value: Any, index: Any, flat: bool = False) ->
 
 def gather(a: TensorBase, dim: int, index: TensorBase) -> TensorBase:
     """``out[i][j] = a[i][index[i][j]]`` for dim=1, as torch.gather."""
-    return GetItem.apply(a, _gather_index(a._data, dim, index._data))
+    data, idx = a._data, index._data
+    if idx.dtype.kind != "i" or idx.dtype.itemsize < 4:
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    ndim = data.ndim
+    if idx.ndim != ndim and not (ndim <= 1 and idx.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    dim %= n
+    shape = data.shape or (1,)
+    for d in range(ndim):
+        if d != dim and idx.shape[d] > shape[d]:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index {list(idx.shape)} to be no larger "
+                               f"than self {list(data.shape)} apart from dimension {dim}")
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= shape[dim]):  # NumPy would wrap -1 around
+        flat = idx.reshape(-1)
+        bad = int(flat[((flat < 0) | (flat >= shape[dim])).argmax()])
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {shape[dim]}")
+    if ndim == 0 or idx.ndim == 0:  # torch lets a 0-dim tensor or index stand for a vector
+        return named(GetItem.apply(a.reshape(-1), idx), "GatherBackward0")
+    return named(GetItem.apply(a, _gather_index(data, dim, idx)), "GatherBackward0")
 
 
 def _gather_index(a: Any, dim: int, idx: Any) -> tuple:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _dtype
-from ..autograd.graph import TensorBase
+from ..autograd.graph import TensorBase, named
 from ._base import Op, promote
 
 
@@ -23,6 +23,36 @@ class MatMul(Op):
         ga = g @ b.swapaxes(-1, -2) if b is not None else None
         gb = a.swapaxes(-1, -2) @ g if a is not None else None
         return ga, gb
+
+
+class Mv(Op):
+    """Matrix times vector, ``(n, k) @ (k,)``: one node, as torch's ``MvBackward0``."""
+
+    @staticmethod
+    def forward(ctx, a, v):
+        ctx.save_for_backward(v if ctx.needs_input_grad[0] else None, a if ctx.needs_input_grad[1] else None)
+        return a @ v
+
+    @staticmethod
+    def backward(ctx, g):
+        v, a = ctx.saved_tensors
+        ga = g[:, None] * v if v is not None else None  # the outer product g vᵀ
+        gv = g @ a if a is not None else None  # aᵀ g
+        return ga, gv
+
+
+class Dot(Op):
+    """Vector times vector, ``(k,) @ (k,)``, a 0-dim result: torch's ``DotBackward0``."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(b if ctx.needs_input_grad[0] else None, a if ctx.needs_input_grad[1] else None)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, g):
+        b, a = ctx.saved_tensors
+        return (g * b if b is not None else None), (g * a if a is not None else None)
 
 
 class Addmm(Op):
@@ -57,14 +87,41 @@ def matmul(a: Any, b: Any) -> TensorBase:
     message = _matmul_error(sa, sb)
     if message is not None:
         raise RuntimeError(message)
-    # A vector is a matrix with one extra dim, removed again from the result (torch's rule).
+    # A vector is a matrix with one extra dim, removed again from the result (torch's rule). The
+    # nodes carry torch's names: DotBackward0, MvBackward0, SqueezeBackward4 after MmBackward0...
     if len(sa) == 1 and len(sb) == 1:
-        return (a * b).sum()
+        return Dot.apply(a, b)
+    if len(sb) == 1 and len(sa) == 2:
+        return Mv.apply(a, b)
     if len(sa) == 1:
-        return MatMul.apply(a.unsqueeze(0), b).squeeze(-2)
+        product = named(MatMul.apply(a.unsqueeze(0), b), "MmBackward0" if len(sb) == 2 else "BmmBackward0")
+        return named(product.squeeze(-2), "SqueezeBackward4")
     if len(sb) == 1:
-        return MatMul.apply(a, b.unsqueeze(-1)).squeeze(-1)
-    return MatMul.apply(a, b)
+        return named(MatMul.apply(a, b.unsqueeze(-1)), "BmmBackward0").squeeze(-1)
+    return named(MatMul.apply(a, b), "MmBackward0" if len(sa) == len(sb) == 2 else "BmmBackward0")
+
+
+def mm(a: TensorBase, b: TensorBase) -> TensorBase:
+    """A product of two matrices only, as torch.mm (matmul broadcasts and takes vectors)."""
+    if a._data.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if b._data.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if a._data.dtype != b._data.dtype:
+        names = _dtype.C_TYPE_NAMES
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {names[a.dtype.name]} != "
+                           f"{names[b.dtype.name]}")
+    return matmul(a, b)
+
+
+def dot(a: TensorBase, b: TensorBase) -> TensorBase:
+    """The inner product of two vectors, as torch.dot."""
+    if a._data.ndim != 1 or b._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a._data.ndim}D and {b._data.ndim}D tensors")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{_dtype.SCALAR_TYPE_NAMES[a.dtype.name]} and {_dtype.SCALAR_TYPE_NAMES[b.dtype.name]}")
+    return matmul(a, b)
 
 
 def _matmul_error(sa: tuple, sb: tuple) -> str | None:
@@ -108,4 +165,4 @@ def linear(input: TensorBase, weight: TensorBase, bias: TensorBase | None = None
     if input._data.dtype != weight._data.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{_dtype.C_TYPE_NAMES[input.dtype.name]} != {_dtype.C_TYPE_NAMES[weight.dtype.name]}")
-    return Addmm.apply(input, weight, bias)
+    return named(Addmm.apply(input, weight, bias), "AddmmBackward0" if bias is not None else "MmBackward0")

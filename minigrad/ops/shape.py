@@ -10,7 +10,7 @@ import numpy
 
 from .. import _dtype
 from .._backend import xp_of
-from ..autograd.graph import TensorBase
+from ..autograd.graph import TensorBase, named
 from ._base import Op
 from .indexing import _address
 
@@ -99,13 +99,20 @@ def _dim(d: int, ndim: int) -> int:
 
 
 def reshape(a: TensorBase, *shape: Any) -> TensorBase:
-    return Reshape.apply(a, _infer(_shape_arg(shape), a._data.size))
+    return named(Reshape.apply(a, _infer(_shape_arg(shape), a._data.size)), "ViewBackward0")
 
 
 def _infer(shape: tuple, size: int) -> tuple:
+    shape = tuple(int(s) for s in shape)
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
-    return tuple(int(s) for s in shape)
+    for i, s in enumerate(shape):
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {list(shape)}")
+    if size == 0 and -1 in shape and 0 in shape:
+        raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because the unspecified "
+                           "dimension size -1 can be any value and is ambiguous")
+    return shape
 
 
 def view(a: TensorBase, *shape: Any) -> TensorBase:
@@ -115,7 +122,7 @@ def view(a: TensorBase, *shape: Any) -> TensorBase:
         if not _viewable(data, shape):
             raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
                                "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
-        return Reshape.apply(a, shape)
+        return named(Reshape.apply(a, shape), "ViewBackward0")
     return reshape(a, *shape)
 
 
@@ -160,34 +167,54 @@ def transpose(a: TensorBase, dim0: int, dim1: int) -> TensorBase:
     axes = list(range(n))
     d0, d1 = _dim(dim0, n), _dim(dim1, n)
     axes[d0], axes[d1] = axes[d1], axes[d0]
-    return Permute.apply(a, tuple(axes))
+    return named(Permute.apply(a, tuple(axes)), "TransposeBackward0")
 
 
 def t(a: TensorBase) -> TensorBase:
     if a._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {a._data.ndim}D")
-    return a if a._data.ndim < 2 else transpose(a, 0, 1)
+    return a if a._data.ndim < 2 else named(transpose(a, 0, 1), "TBackward0")
 
 
 def unsqueeze(a: TensorBase, dim: int) -> TensorBase:
     d = _dim(dim, a._data.ndim + 1)
     shape = a._data.shape
-    return reshape(a, shape[:d] + (1,) + shape[d:])
+    return named(reshape(a, shape[:d] + (1,) + shape[d:]), "UnsqueezeBackward0")
 
 
 def squeeze(a: TensorBase, dim: Any = None) -> TensorBase:
     shape = a._data.shape
     if dim is None:
-        return reshape(a, tuple(s for s in shape if s != 1))
+        return named(reshape(a, tuple(s for s in shape if s != 1)), "SqueezeBackward0")
     dims = {_dim(d, max(len(shape), 1)) for d in ((dim,) if isinstance(dim, int) else dim)}
-    return reshape(a, tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1)))
+    squeezed = reshape(a, tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1)))
+    return named(squeezed, "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2")
 
 
 def expand(a: TensorBase, *shape: Any) -> TensorBase:
     shape = _shape_arg(shape)
-    lead = len(shape) - a._data.ndim
-    full = tuple(a._data.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
-    return Expand.apply(a, full)
+    source = a._data.shape
+    lead = len(shape) - len(source)
+    if lead < 0:
+        raise RuntimeError(f"expand(minigrad.{_dtype.SCALAR_TYPE_NAMES[a.dtype.name]}Tensor{{{list(source)}}}, "
+                           f"size={list(shape)}): the number of sizes provided ({len(shape)}) must be greater or "
+                           f"equal to the number of dimensions in the tensor ({len(source)})")
+    full = []
+    for i, s in enumerate(shape):
+        if i < lead:
+            if s < 0:  # torch: -1 is not allowed there; other negatives overflow its element count
+                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a leading, non-existing "
+                                   f"dimension {i}" if s == -1 else "numel: integer multiplication overflow")
+        elif s == -1:
+            s = source[i - lead]
+        elif s != source[i - lead] and source[i - lead] != 1:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size "
+                               f"({source[i - lead]}) at non-singleton dimension {i}.  Target sizes: {list(shape)}.  "
+                               f"Tensor sizes: {list(source)}")
+        elif s < 0:
+            raise RuntimeError("numel: integer multiplication overflow")
+        full.append(s)
+    return Expand.apply(a, tuple(full))
 
 
 def _common_dtype(tensors: list) -> list:
