@@ -8,6 +8,13 @@
    ``b = a + a`` gives ``a.grad == 2``.
 3. After a node has run, its saved arrays are released unless ``retain_graph``.
 
+With ``inputs`` (``backward(inputs=[a, h])``) only the nodes on a path from a root to an
+input run, as in torch: the graph is cut before scheduling, every edge to a node off those
+paths becoming ``None``, so other leaves get no gradient, and other nodes run no hooks and
+keep their saved arrays (a later backward may still go through them). A non-leaf input
+collects its gradient with retain_grad's hook on its ``grad_fn``; that node runs, even when
+no input lies beyond it, so that it checks its saved tensors' versions as torch's does.
+
 A leaf's ``AccumulateGrad`` node only adds into ``leaf.grad``, and addition does not
 care about order, so a leaf takes each gradient as it arrives; only a leaf with hooks
 is counted and waits for its total, since torch calls a leaf's hooks once, with the sum.
@@ -32,13 +39,13 @@ from .graph import AccumulateGrad, Node
 _NOTHING = (None, False)  # what a node output that received no gradient holds
 
 
-def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
-    """Backpropagate ``grads`` (arrays) from the tensors ``roots`` to every leaf."""
+def run_backward(roots: list, grads: list, retain_graph: bool, inputs: list | None = None) -> None:
+    """Backpropagate ``grads`` (arrays) from the tensors ``roots`` to every leaf, or only to ``inputs``."""
     # Per node output, an edge (node, index): the gradient summed so far, and whether the engine owns it.
     pending: dict[tuple, tuple] = {}
     for t, g in zip(roots, grads):
         _add(pending, t._edge(), g, grads)  # given by the caller: never ours
-    dependencies, ready = _schedule(pending)
+    dependencies, ready, cut = _schedule(pending, inputs)
     while ready:
         node = ready.pop()
         if type(node) is AccumulateGrad:  # a root, or a leaf with hooks: they see the total
@@ -47,7 +54,7 @@ def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
                 node.accumulate(g, owned)
             continue
         grads, out = _run_node(node, pending, retain_graph)
-        for edge, g in zip(node.next_edges, out):
+        for edge, g in zip(cut[node] if cut else node.next_edges, out):
             if edge is None:
                 continue
             nxt = edge[0]
@@ -63,17 +70,22 @@ def run_backward(roots: list, grads: list, retain_graph: bool) -> None:
         grads = out = g = None  # drop this node's gradients before the next node allocates its own
 
 
-def _schedule(pending: dict) -> tuple:
-    """How many edges point at each node reachable from the roots, and the roots nothing points at.
+def _schedule(pending: dict, inputs: list | None) -> tuple:
+    """How many edges point at each node reachable from the roots, the roots nothing points at, and the cut
+    graph (see ``_cut``; empty without ``inputs``).
 
     Leaves without hooks are not counted: addition does not care about order, so they take each gradient as
     it arrives. A leaf with hooks waits for the total, since torch calls its hooks once, with the sum.
     """
     starts = list(dict.fromkeys(node for node, _ in pending))
+    cut: dict[Node, tuple] = {}
+    if inputs is not None:
+        cut, starts = _cut(starts, inputs)
     dependencies: dict[Node, int] = {}
     stack = list(starts)
     while stack:
-        for edge in stack.pop().next_edges:
+        node = stack.pop()
+        for edge in cut[node] if cut else node.next_edges:
             if edge is None:
                 continue
             nxt = edge[0]
@@ -82,7 +94,38 @@ def _schedule(pending: dict) -> tuple:
             elif type(nxt) is not AccumulateGrad or nxt.waits_for_total():
                 dependencies[nxt] = 1
                 stack.append(nxt)
-    return dependencies, [node for node in starts if node not in dependencies]
+    return dependencies, [node for node in starts if node not in dependencies], cut
+
+
+def _cut(starts: list, inputs: list) -> tuple:
+    """The nodes on a path from ``starts`` to an input's node, each with its edges to other nodes replaced by
+    None, and the starts among them."""
+    parents = _parents(starts)
+    needed = set()
+    stack = [node for node in {t._edge()[0] for t in inputs} if node in parents]  # the inputs the roots reach
+    while stack:  # a node that sends gradients to a needed node is needed
+        node = stack.pop()
+        if node not in needed:
+            needed.add(node)
+            stack.extend(parents[node])
+    cut = {node: tuple(edge if edge is not None and edge[0] in needed else None for edge in node.next_edges)
+           for node in needed}
+    return cut, [node for node in starts if node in needed]
+
+
+def _parents(starts: list) -> dict:
+    """Every node reachable from ``starts``, with the nodes whose edges point at it."""
+    parents: dict[Node, list] = {node: [] for node in starts}
+    stack = list(starts)
+    while stack:
+        node = stack.pop()
+        for edge in node.next_edges:
+            if edge is not None:
+                if edge[0] not in parents:
+                    parents[edge[0]] = []
+                    stack.append(edge[0])
+                parents[edge[0]].append(node)
+    return parents
 
 
 def _is_new(g: Any, given: list) -> bool:
