@@ -18,7 +18,10 @@ _cupy_error: str | None = None
 
 
 def _load_cupy() -> ModuleType:
-    """Import CuPy on first use and say clearly what is missing when it can't."""
+    """Import CuPy on first use and say clearly what is missing when it can't.
+
+    The error names minigrad and CuPy rather than repeating torch's "Torch not compiled with CUDA
+    enabled": the fix is installing CuPy or reaching a GPU, never rebuilding anything."""
     global _cupy, _cupy_error
     if _cupy is not None:
         return _cupy
@@ -34,7 +37,7 @@ def _load_cupy() -> ModuleType:
             _cupy_error = "CuPy is not installed (pip install -e \".[cuda]\" in the minigrad checkout)"
         except Exception as exc:  # CUDA driver missing or broken
             _cupy_error = f"CuPy could not reach a CUDA GPU: {exc}"
-    raise RuntimeError(f"Torch not compiled with CUDA enabled: {_cupy_error}")
+    raise RuntimeError(f"minigrad has no CUDA device: {_cupy_error}")
 
 
 def cuda_available() -> bool:

@@ -23,5 +23,5 @@ def manual_seed_all(seed: int) -> None:
 
 
 def synchronize() -> None:
-    if is_available():
-        _backend._load_cupy().cuda.Device().synchronize()
+    """Wait for the GPU's queued work; without a GPU it raises, as torch's does, saying what is missing."""
+    _backend._load_cupy().cuda.Device().synchronize()
