@@ -15,6 +15,7 @@ import numpy
 
 from .._backend import xp_of
 from ..ops._base import Op
+from ..ops.elementwise import where
 from ..ops.indexing import gather
 from ..ops.softmax import log_softmax
 from ..tensor import Tensor
@@ -140,7 +141,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     w = xp.ones(t.shape, dtype=dtype) if weight is None else xp.array(weight._data[index], dtype=dtype)
     w[ignored] = 0
     w = Tensor._wrap(w)
-    loss = loss * w
+    # torch skips ignored targets (0, even where the stand-in class's log-probability is -inf),
+    # but multiplies by a class weight of 0 (NaN there).
+    loss = where(Tensor._wrap(~ignored), loss * w, 0.0)
     if reduction == "mean":
         return loss.sum() / w.sum()
     return _reduce(loss, reduction)
@@ -234,7 +237,7 @@ def _smoothing_term(logp: Tensor, target: Tensor, weight: Tensor | None, ignore_
     scaled = logp if weight is None else logp * _class_weights(weight, logp, class_dim)
     ignored = Tensor._wrap(target._data == ignore_index)
     smooth = -scaled.sum(class_dim)
-    smooth = smooth * ~ignored
+    smooth = where(~ignored, smooth, 0.0)  # torch's masked_fill: 0 even where the sum is NaN
     if reduction == "none":
         return smooth
     if reduction == "sum":

@@ -9,7 +9,7 @@ from .. import _dtype
 from .._backend import xp_of
 from ..autograd.graph import TensorBase
 from ._base import Op
-from .elementwise import maximum, minimum
+from .elementwise import maximum, minimum, select
 
 
 def _axes(dim: Any, ndim: int) -> tuple | None:
@@ -81,7 +81,7 @@ class MaxMin(Op):
     @staticmethod
     def backward(ctx, g):
         (hit,) = ctx.saved_tensors
-        return g * hit / hit.sum()
+        return select(hit, xp_of(g).broadcast_to(g / hit.sum(), hit.shape))  # torch's masked_fill on CPU
 
 
 class MaxMinDim(Op):
