@@ -1,4 +1,4 @@
-"""NaN and inf gradients at masks, as torch handles them.
+"""Edge values as torch handles them: zero spread, and NaN and inf gradients at masks.
 
 Each check runs one program with minigrad and with torch (float64) and compares values and
 gradients to 1e-12, NaN matching NaN.
@@ -52,6 +52,79 @@ def grads(lib, fn, *inputs, grad=None) -> list:
     out = fn(lib, *xs)
     out.backward(lib.ones_like(out) if grad is None else lib.tensor(grad, dtype=lib.float64))
     return [out, *(x.grad for x in xs)]
+
+
+# -- 1. std and var -----------------------------------------------------------------------------
+
+
+def _normalised_dead_unit(lib):
+    """A hand-written normalisation over a layer whose second ReLU unit is dead on the whole batch."""
+    rng = np.random.default_rng(0)
+    x = lib.tensor(np.abs(rng.normal(size=(8, 3))), dtype=lib.float64)
+    w0 = rng.normal(size=(3, 3))
+    w0[:, 1] = -np.abs(w0[:, 1])  # x >= 0, so unit 1 is never positive
+    w = lib.tensor(w0, dtype=lib.float64, requires_grad=True)
+    h = (x @ w).relu()
+    y = (h - h.mean(0)) / (h.std(0) + 1e-5)
+    (y * lib.tensor(rng.normal(size=(8, 3)), dtype=lib.float64)).sum().backward()
+    return y, w.grad
+
+
+@pytest.mark.parametrize("case", [
+    "normalisation", "std", "var", "std dim", "var keepdim", "std correction 0", "one element",
+    "dof zero along dim", "dof negative along dim", "std dof negative", "0-dim", "constant slices",
+])
+def test_std_and_var_values_and_gradients_are_torchs(case):
+    def program(lib):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the degrees-of-freedom warning, tested below
+            if case == "normalisation":
+                return _normalised_dead_unit(lib)
+            if case == "std":
+                return grads(lib, lambda lib, x: x.std(), [2.0, 2.0, 2.0])
+            if case == "var":
+                return grads(lib, lambda lib, x: x.var(), [0.0, 0.0, 0.0, 0.0])
+            if case == "std dim":
+                return grads(lib, lambda lib, x: x.std(0), [[1.0, 2.0, -3.0], [1.0, 5.0, -3.0]])
+            if case == "var keepdim":
+                return grads(lib, lambda lib, x: x.var(1, keepdim=True), [[1.0, 2.0, 4.0], [7.0, 7.0, 7.0]])
+            if case == "std correction 0":
+                return grads(lib, lambda lib, x: x.std(correction=0), [[0.5, 0.5], [0.5, 0.5]])
+            if case == "one element":  # no degree of freedom: NaN value and gradient
+                return grads(lib, lambda lib, x: x.std(), [3.0]) + grads(lib, lambda lib, x: x.var(), [3.0])
+            if case == "dof zero along dim":  # 2 / 0 = inf times the deviation
+                return grads(lib, lambda lib, x: x.var(0, correction=2), [[1.0, 4.0], [3.0, 4.0]])
+            if case == "dof negative along dim":
+                return grads(lib, lambda lib, x: x.var(0, correction=3), [[1.0], [3.0]])
+            if case == "std dof negative":
+                return grads(lib, lambda lib, x: x.std(correction=3), [1.0, 3.0]) + \
+                    grads(lib, lambda lib, x: x.var(correction=2), [1.0, 3.0])
+            if case == "0-dim":
+                return grads(lib, lambda lib, x: x.std(0, correction=0), 3.0)
+            if case == "constant slices":  # exact zeros along dims, where a mean of 0.1s is inexact
+                return grads(lib, lambda lib, x: x.std(0), [[0.1, 0.7], [0.1, 0.7], [0.1, 0.7]])
+        raise AssertionError(case)
+
+    same_on_both(program)
+
+
+def test_std_and_var_of_an_empty_tensor_are_nan_with_torchs_warning():
+    def program(lib):
+        outs = []
+        for name, shape, dim in [("std", (0,), None), ("var", (0,), None), ("var", (0, 3), 0), ("std", (0, 3), 1)]:
+            x = lib.zeros(shape, dtype=lib.float64, requires_grad=True)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                out = getattr(x, name)() if dim is None else getattr(x, name)(dim)
+            messages = [str(w.message) for w in caught]
+            assert any(m.startswith(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                                    "than the reduction factor (input numel divided by output numel).")
+                       for m in messages), messages
+            out.sum().backward()
+            outs += [out, x.grad]
+        return outs
+
+    same_on_both(program)
 
 
 # -- 2. masks select the gradient ---------------------------------------------------------------

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import builtins
+import math
+import warnings
 from typing import Any, NamedTuple
+
+import numpy
 
 from .. import _dtype
 from .._backend import xp_of
@@ -53,7 +57,10 @@ class Mean(Op):
     @staticmethod
     def forward(ctx, a, axes=None, keepdim=False):
         ctx.args = (a.shape, axes, keepdim)
-        out = a.mean(axis=axes, keepdims=keepdim)
+        if a.size == 0:  # NaN as NumPy's mean, without its warning (torch gives none)
+            out = xp_of(a).full(a.sum(axis=axes, keepdims=keepdim).shape, float("nan"), dtype=a.dtype)
+        else:
+            out = a.mean(axis=axes, keepdims=keepdim)
         ctx.count = a.size // builtins.max(out.size, 1) if a.size else 0
         return out
 
@@ -109,6 +116,68 @@ class MaxMinDim(Op):
         out = xp.zeros(shape, dtype=g.dtype)
         xp.put_along_axis(out, idx, g, axis=axis)
         return out
+
+
+class VarStd(Op):
+    """Variance, or its square root, with torch's values and backward formulas.
+
+    The backward is torch's closed form, not the chain through mean, square and sqrt: at zero
+    spread the sqrt's derivative is infinite and the chain gives 0 * inf = NaN where torch gives 0.
+    """
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, correction, take_sqrt, n, n_backward):
+        xp = xp_of(a)
+        if a.size == 0:
+            out = xp.full(a.sum(axis=axes, keepdims=keepdim).shape, xp.nan, dtype=a.dtype)
+        else:
+            centred = _centred(a, axes)
+            with numpy.errstate(divide="ignore", invalid="ignore"):  # n <= correction: inf or NaN, as torch
+                out = (centred * centred).sum(axis=axes, keepdims=keepdim) / builtins.max(0, n - correction)
+                if take_sqrt:
+                    out = xp.sqrt(out)
+        ctx.save_for_backward(a, out if take_sqrt else None)
+        ctx.args = (axes, keepdim, correction, n_backward)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        axes, keepdim, correction, n = ctx.args
+        xp = xp_of(g)
+        if a.size == 0:
+            return xp.zeros_like(a)
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            if out is not None:  # torch's std_backward: d sqrt(v) = dv / (2 sqrt(v)), taken as 0 where v is 0
+                g = select(out != 0, g / (out * 2))
+            g = _expand_back(g, a.shape, axes, keepdim)
+            centred = a - a.mean(axis=axes, keepdims=True)
+            if n is None:  # torch's whole-tensor form, for no degree of freedom: NaN at the mean, else inf
+                return g * xp.where(centred == 0, xp.nan, xp.inf).astype(a.dtype, copy=False)
+            # Along dims torch divides by n - correction as it is: 0 gives inf, a negative count a negative scale.
+            scale = 2.0 / (n - correction) if n != correction else math.inf
+            return scale * g * centred
+
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        shape, dtype = ctx.input_meta[0]
+        numel = math.prod(shape)
+        # a - mean and the scaled gradient; a mean along dims also fills NumPy's buffer
+        buffered = builtins.min(numel, numpy.getbufsize()) * dtype.itemsize if ctx.args[0] is not None else 0
+        return numel * dtype.itemsize + 2 * grad_nbytes + buffered
+
+
+def _centred(a: Any, axes: tuple | None) -> Any:
+    """``a`` minus its mean over ``axes``.
+
+    torch reduces to one element in two passes (mean, then squared deviations), but to several
+    elements with Welford's algorithm, which gives exact zeros for a constant slice where a mean
+    of equal values can be off by a rounding. Subtracting each slice's first element first gives
+    those zeros too.
+    """
+    if axes is not None and a.size != math.prod(a.shape[ax] for ax in axes):
+        a = a - a[tuple(slice(0, 1) if ax in axes else slice(None) for ax in range(a.ndim))]
+    return a - a.mean(axis=axes, keepdims=True)
 
 
 class ValuesIndices(NamedTuple):
@@ -171,21 +240,35 @@ def argmin(a: TensorBase, dim: int | None = None, keepdim: bool = False) -> Tens
 
 def var(a: TensorBase, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None) -> TensorBase:
+    return _var_std("var", a, dim, unbiased, keepdim, correction)
+
+
+def std(a: TensorBase, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+        correction: Any = None) -> TensorBase:
+    return _var_std("std", a, dim, unbiased, keepdim, correction)
+
+
+def _var_std(name: str, a: TensorBase, dim: Any, unbiased: Any, keepdim: bool, correction: Any) -> TensorBase:
     # torch's positional order is (dim, unbiased, keepdim): x.var(0, False) is the biased variance
     # along dim 0, and x.var(False) (a bool alone) the biased variance of all elements.
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    axes = _axes(dim, a._data.ndim)
-    n = a._data.size if axes is None else 1
-    if axes is not None:
-        for ax in axes:
-            n *= a._data.shape[ax]
-    centred = a - mean(a, dim, keepdim=True)
-    return sum(centred * centred, dim, keepdim) / (n - correction)
-
-
-def std(a: TensorBase, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-        correction: Any = None) -> TensorBase:
-    return var(a, dim, unbiased, keepdim, correction=correction).sqrt()
+    if a._data.dtype.kind not in "fc":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    shape = a._data.shape
+    axes = _axes(dim, len(shape))
+    outputs = 1 if axes is None else math.prod(size for ax, size in enumerate(shape) if ax not in axes)
+    n = a._data.size // outputs if outputs else 0  # elements per output
+    if n - correction <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                      "reduction factor (input numel divided by output numel).", stacklevel=3)
+    # torch's backward takes a whole-tensor form without a dim (or for a 0-dim tensor), which differs
+    # only where n <= correction, and a per-dim form with one, even dim=[], where it counts one
+    # element per output (so its gradient is 2 / (1 - correction) times the deviation).
+    if dim is None or not shape:
+        n_backward = n if n - correction > 0 else None
+    else:
+        n_backward = math.prod(shape[ax] for ax in axes) if axes is not None else 1
+    return VarStd.apply(a, axes, keepdim, correction, name == "std", n, n_backward)
