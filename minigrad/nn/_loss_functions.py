@@ -301,9 +301,14 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          f"({input.shape!r}) is deprecated. Please ensure they have the same size.")
     if target.dtype != input.dtype:
         raise RuntimeError(f"Found dtype {_type_name(target)} but expected {_type_name(input)}")
-    x = input._data
-    if x.size and bool(((x < 0) | (x > 1)).any()):
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    x, y = input._data, target._data
+    bad_x = ~((x >= 0) & (x <= 1))  # NaN fails too, as in torch's check
+    bad = bad_x | ~((y >= 0) & (y <= 1))
+    if bad.any():
+        # torch checks element by element, input before target: the first bad element decides the message
+        first = int(bad.argmax())
+        name = "input" if bool(bad_x.reshape(-1)[first]) else "target"
+        raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight

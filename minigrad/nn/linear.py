@@ -23,12 +23,24 @@ class Identity(Module):
         return input
 
 
+def _check_sizes(out_features: Any, in_features: Any) -> None:
+    """torch makes the weight with ``empty((out_features, in_features))``: its argument parser refuses
+    what is not an integer (4.5 would otherwise become 4 here), with a message per position."""
+    if isinstance(out_features, bool) or not hasattr(type(out_features), "__index__"):
+        raise TypeError("empty(): argument 'size' (position 1) must be tuple of ints, but found element of type "
+                        f"{type(out_features).__name__} at pos 0")
+    if not hasattr(type(in_features), "__index__"):
+        raise TypeError("empty(): argument 'size' failed to unpack the object at pos 2 with error \"type must be "
+                        f"tuple of ints,but got {type(in_features).__name__}\"")
+
+
 class Linear(Module):
     """``y = x @ weight.T + bias`` with ``weight`` shaped (out_features, in_features), as torch."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        _check_sizes(out_features, in_features)
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(_factories.empty(out_features, in_features, device=device, dtype=dtype))

@@ -92,7 +92,7 @@ class Div(Op):
 class Pow(Op):
     @staticmethod
     def forward(ctx, a, b):
-        out = a**b
+        out = _integer_power(a, b) if _negative_integers(b) and _is_integer(a) else a**b
         ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
         return out
 
@@ -351,6 +351,24 @@ class Clone(Op):
 # -- the functions users call -----------------------------------------------------------------
 
 
+def _is_integer(v: Any) -> bool:
+    return getattr(v, "dtype", numpy.dtype(type(v))).kind in "iub"
+
+
+def _negative_integers(b: Any) -> bool:
+    return getattr(b, "dtype", None) is not None and b.dtype.kind == "i" and bool((b < 0).any())
+
+
+def _integer_power(a: Any, b: Any) -> Any:
+    """torch's integer power where exponents are negative (NumPy refuses them): 1 ** b is 1,
+    (-1) ** b is -1 or 1 as b is odd or even, any other base gives 0 (1 / a truncated)."""
+    xp = xp_of(b)
+    negative = b < 0
+    out = a ** xp.where(negative, 0, b)
+    inverse = xp.where(a == 1, 1, xp.where(a == -1, 1 - 2 * (b & 1), 0))
+    return xp.where(negative, inverse, out).astype(out.dtype, copy=False)
+
+
 def _binary(op: type, a: Any, b: Any) -> TensorBase:
     """``op.apply(a, b)``, with torch's RuntimeError where NumPy refuses to broadcast the shapes."""
     try:
@@ -392,6 +410,20 @@ def div(a: Any, b: Any) -> TensorBase:
 
 
 def pow(a: Any, b: Any) -> TensorBase:
+    if isinstance(b, numpy.generic):
+        b = b.item()
+    if isinstance(a, TensorBase) and a._data.dtype.kind in "iub" and not isinstance(b, TensorBase):
+        if isinstance(b, int) and not isinstance(b, bool) and b < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if a._data.dtype.kind == "b" and isinstance(b, bool):  # stays bool in torch (NumPy: int8)
+            return a._wrap(a._data.copy() if b else xp_of(a._data).ones_like(a._data))
+        if a._data.dtype.kind == "b" and isinstance(b, int):
+            a = a.to(_dtype.int64)  # torch: a bool tensor to an integer power is int64 (NumPy: int8)
+    elif isinstance(a, TensorBase) and a._data.dtype.kind == "b" and isinstance(b, TensorBase):
+        if b._data.dtype.kind == "b":
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+        if b._data.dtype.kind in "iu":
+            a = a.to(_dtype.from_numpy_dtype(b._data.dtype))
     return _binary(Pow, *promote(a, b))
 
 

@@ -28,7 +28,12 @@ def _axes(dim: Any, ndim: int) -> tuple | None:
     if len(set(axes)) != len(axes):
         repeated = next(ax for ax in axes if axes.count(ax) > 1)
         raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
-    return axes if ndim else None
+    return axes if ndim and axes else None  # torch reduces over every dim when given none (dim=[])
+
+
+def _check_nonempty(name: str, a: Any, axis: int) -> None:
+    if a.ndim and a.shape[axis] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
 
 
 def _expand_back(g: Any, shape: tuple, axes: tuple | None, keepdim: bool) -> Any:
@@ -211,6 +216,7 @@ def _max_min(a: TensorBase, dim: Any, keepdim: bool, largest: bool) -> Any:
     if isinstance(dim, TensorBase):  # torch.max(a, b) is the elementwise maximum
         return (maximum if largest else minimum)(a, dim)
     (axis,) = _axes(dim, a._data.ndim) or (0,)
+    _check_nonempty("max" if largest else "min", a._data, axis)
     if a._data.ndim == 0:  # torch accepts dim 0 or -1 here: the value itself, index 0 (keepdim or not)
         return ValuesIndices(*MaxMinDim.apply(a.reshape(1), 0, False, largest))
     return ValuesIndices(*MaxMinDim.apply(a, axis, keepdim, largest))
@@ -224,17 +230,26 @@ def min(a: TensorBase, dim: Any = None, keepdim: bool = False) -> Any:
     return _max_min(a, dim, keepdim, False)
 
 
+def _check_numel(name: str, a: TensorBase) -> None:
+    if a._data.size == 0:
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+
+
 def argmax(a: TensorBase, dim: int | None = None, keepdim: bool = False) -> TensorBase:
     if dim is None:
+        _check_numel("argmax", a)
         return a._wrap(a._data.argmax())
     (axis,) = _axes(dim, a._data.ndim) or (0,)
+    _check_nonempty("argmax", a._data, axis)
     return a._wrap(a._data.argmax(axis=axis, keepdims=keepdim))
 
 
 def argmin(a: TensorBase, dim: int | None = None, keepdim: bool = False) -> TensorBase:
     if dim is None:
+        _check_numel("argmin", a)
         return a._wrap(a._data.argmin())
     (axis,) = _axes(dim, a._data.ndim) or (0,)
+    _check_nonempty("argmin", a._data, axis)
     return a._wrap(a._data.argmin(axis=axis, keepdims=keepdim))
 
 

@@ -11,6 +11,11 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, a, axis):
         xp = xp_of(a)
+        if a.size == 0:  # torch gives an empty result; NumPy has no max of an empty dim
+            out = a.copy()
+            ctx.save_for_backward(out)
+            ctx.axis = axis
+            return out
         e = xp.exp(a - a.max(axis=axis, keepdims=True))
         out = e / e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(out)
@@ -31,6 +36,11 @@ class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, a, axis):
         xp = xp_of(a)
+        if a.size == 0:  # as Softmax
+            out = a.copy()
+            ctx.save_for_backward(out)
+            ctx.axis = axis
+            return out
         shifted = a - a.max(axis=axis, keepdims=True)
         out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
