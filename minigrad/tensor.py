@@ -24,6 +24,7 @@ from .autograd.function import raise_device_mismatch
 from .autograd.graph import TensorBase, increment_version, named
 from .ops._base import broadcast_message
 from .ops.elementwise import to as _to
+from .ops.indexing import _is_basic as is_basic
 from .ops.indexing import copy_slices, fit_value, flat_positions, getitem, refuse_byte_mask_fill, unwrap_index, view_of
 from .ops.linalg import dot as _dot
 from .ops.linalg import mm as _mm
@@ -416,6 +417,8 @@ class Tensor(TensorBase):
     def _inplace(self, value: Any, op: Callable, method: Callable) -> Tensor:
         if self._records_inplace(value):
             return self._take_place_of(method(self, value))
+        if 0 in self._data.strides:
+            _refuse_overlap(self._data)
         other = value._data if isinstance(value, Tensor) else value
         if isinstance(value, Tensor) and type(other) is not type(self._data):
             raise_device_mismatch((self, value))
@@ -461,6 +464,8 @@ class Tensor(TensorBase):
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
         if self._records_inplace(min, max):
             return self._take_place_of(ops.clamp(self, min, max))
+        if 0 in self._data.strides:
+            _refuse_overlap(self._data)
         self._xp.clip(self._data, min, max, out=self._data)
         increment_version(self)
         return self
@@ -468,6 +473,8 @@ class Tensor(TensorBase):
     def relu_(self) -> Tensor:
         if self._records_inplace():
             return self._take_place_of(ops.relu(self))
+        if 0 in self._data.strides:
+            _refuse_overlap(self._data)
         self._xp.maximum(self._data, 0, out=self._data)
         increment_version(self)
         return self
@@ -494,6 +501,8 @@ class Tensor(TensorBase):
             self._take_place_of(copy_slices(self, value, unwrap_index(index)))
             return
         index = unwrap_index(index)
+        if 0 in self._data.strides:
+            _refuse_overlap(self._data[index] if is_basic(index) else self._data)
         value = value._data if isinstance(value, Tensor) else value
         if hasattr(value, "shape"):
             value = fit_value(value, self._data[index].ndim)
@@ -762,6 +771,13 @@ def _or(a: Any, b: Any) -> Any:
 _ORDERING = (_lt, _le, _gt, _ge)
 
 
+def _refuse_overlap(a: Any) -> None:
+    """torch's refusal of an in-place write where elements share memory (a dim expanded from size 1)."""
+    if any(stride == 0 and n > 1 for stride, n in zip(a.strides, a.shape)):
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
+                           "memory location. Please clone() the tensor before performing the operation.")
+
+
 def _method_result(out: Any, name: str, other: Any) -> Tensor:
     """What ``t.eq(other)`` returns: the operator's result, or torch's TypeError where the operator gives up."""
     if out is NotImplemented:
@@ -781,6 +797,8 @@ def _raise_inplace_error(t: Tensor, value: Any, op: Callable, exc: Exception) ->
             if message is None:
                 raise exc from None
             raise RuntimeError(message) from None
+        if shape == t._data.shape:  # the shapes fit: NumPy refused something else (a read-only expand)
+            raise exc
         raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the broadcast shape "
                            f"{list(shape)}") from None
     if isinstance(value, Tensor) and value._data.dtype.kind == "f":

@@ -216,6 +216,8 @@ def copy_slices(base: TensorBase, value: Any, index: Any, flat: bool = False) ->
     try:
         return CopySlices.apply(base, value, index, flat)
     except ValueError as exc:  # NumPy's broadcast error, in torch's words
+        if not getattr(base._data.flags, "writeable", True):
+            raise  # not a shape problem: an expanded tensor's memory is read-only
         shape = value._data.shape if isinstance(value, TensorBase) else ()
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(shape)} cannot be broadcast to indexing "
                            f"result of shape {list(base._data[index].shape)}") from exc

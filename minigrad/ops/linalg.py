@@ -156,6 +156,9 @@ def _matmul_error(sa: tuple, sb: tuple) -> str | None:
 
 
 def linear(input: TensorBase, weight: TensorBase, bias: TensorBase | None = None) -> TensorBase:
+    if not input._data.ndim or not weight._data.ndim:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {input._data.ndim}D and "
+                           f"{weight._data.ndim}D")
     if input._data.shape[-1:] != weight._data.shape[-1:]:
         rows = 1
         for s in input._data.shape[:-1]:
