@@ -31,7 +31,8 @@ def as_array(data: Any, dtype: Any = None, device: Any = None) -> Any:
         except ValueError:
             _raise_if_ragged(nested)
             raise
-        if arr.dtype.kind == "O" or arr.dtype == numpy.uint64:  # Python ints beyond int64
+        kind = arr.dtype.kind
+        if kind == "O" or kind == "u" and arr.itemsize == 8:  # Python ints beyond int64: uint64 or objects
             arr = _big_ints(nested, dtype)
         if dtype is not None:
             pass  # cast once, below: going through the default dtype first would round float64 values
@@ -52,13 +53,16 @@ def as_array(data: Any, dtype: Any = None, device: Any = None) -> Any:
 def _unwrap_nested(data: Any, typed: list) -> Any:
     """Lists may hold scalar tensors (``tensor([t1, t2])``): take their values, and note in ``typed`` the
     dtypes of tensors, arrays and NumPy scalars."""
+    if isinstance(data, (list, tuple)):
+        return [x if type(x) in _PYTHON_SCALARS else _unwrap_nested(x, typed) for x in data]
     if isinstance(data, TensorBase):
         data = _backend.to_host(data._data)
-    if isinstance(data, (list, tuple)):
-        return [_unwrap_nested(x, typed) for x in data]
     if isinstance(data, numpy.ndarray | numpy.generic):
         typed.append(data.dtype)
     return data
+
+
+_PYTHON_SCALARS = frozenset((builtins.float, builtins.int, builtins.bool))
 
 
 def _inferred_dtype(nested: Any, typed: list) -> numpy.dtype:

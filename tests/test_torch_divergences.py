@@ -256,7 +256,8 @@ def test_a_ragged_list_gives_torchs_error(data):
 
 @pytest.mark.parametrize("data", [[np.float64(1.5)], [np.float64(1.5), 2.0], [np.int32(1)], [np.int32(1), 2],
                                   [np.float32(1), np.float64(2)], [np.float16(1), 2.0], [np.uint8(1), np.int8(2)],
-                                  [True, np.int8(2)], [np.array([1.0, 2.0]), np.array([3.0, 4.0])], np.float64(2.0)],
+                                  [np.uint8(200)], [True, np.int8(2)], [np.array([1.0, 2.0]), np.array([3.0, 4.0])],
+                                  np.float64(2.0)],
                          ids=repr)
 @pytest.mark.filterwarnings("ignore:Creating a tensor from a list of numpy.ndarrays")
 def test_numpy_scalars_in_a_list_keep_their_dtype(data):
