@@ -76,7 +76,32 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
     """``(input - target) ** 2``, averaged (or summed) over all elements."""
     _warn_if_size_differs(input, target)
     reduction = _reduction(size_average, reduce, reduction)
+    if weight is None and isinstance(target, Tensor) and input.shape == target.shape and \
+            input.dtype == target.dtype and input._data.dtype.kind == "f":
+        return MseLoss.apply(input, target, reduction)  # one node, torch's MseLossBackward0
     return _weighted_reduce((input - target) ** 2, weight, input, reduction)
+
+
+class MseLoss(Op):
+    """``(input - target)²``, averaged, summed or not reduced, in one node (torch's ``MseLoss``)."""
+
+    @staticmethod
+    def forward(ctx, input, target, reduction):
+        diff = input - target
+        ctx.save_for_backward(diff)
+        ctx.reduction = reduction
+        loss = diff * diff
+        if reduction == "mean":
+            return loss.mean()
+        return loss.sum() if reduction == "sum" else loss
+
+    @staticmethod
+    def backward(ctx, g):
+        (diff,) = ctx.saved_tensors
+        grad = 2 * diff * g
+        if ctx.reduction == "mean":
+            grad /= diff.size
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,

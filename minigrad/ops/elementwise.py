@@ -13,7 +13,7 @@ import numpy
 
 from .. import _backend, _dtype
 from .._backend import xp_of
-from ..autograd.graph import TensorBase
+from ..autograd.graph import TensorBase, named
 from ._base import Op, as_tensor_like, broadcast_message, mask_cast_bytes, product_scratch, promote
 
 _SAME_SIZE_INT = {numpy.dtype(f"f{n}"): numpy.dtype(f"i{n}") for n in (2, 4, 8)}
@@ -424,7 +424,9 @@ def pow(a: Any, b: Any) -> TensorBase:
             raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         if b._data.dtype.kind in "iu":
             a = a.to(_dtype.from_numpy_dtype(b._data.dtype))
-    return _binary(Pow, *promote(a, b))
+    out = _binary(Pow, *promote(a, b))
+    return named(out, "PowBackward1") if isinstance(b, TensorBase) and out.grad_fn is not None and \
+        out.grad_fn.fn is Pow else out
 
 
 def neg(a: TensorBase) -> TensorBase:
@@ -472,7 +474,7 @@ def clamp(a: TensorBase, min: Any = None, max: Any = None) -> TensorBase:
         raise RuntimeError("minigrad.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, float) or isinstance(max, float):  # an integer tensor clamped to float bounds is float
         a = _floating(a)
-    return Clamp.apply(a, min, max)
+    return named(Clamp.apply(a, min, max), "ClampBackward1")
 
 
 def maximum(a: TensorBase, b: TensorBase) -> TensorBase:
@@ -500,7 +502,7 @@ def to(a: TensorBase, dtype: Any = None, device: Any = None) -> TensorBase:
         device = None
     if dtype is None and device is None:
         return a
-    return To.apply(a, dtype, device)
+    return named(To.apply(a, dtype, device), "ToCopyBackward0")
 
 
 def clone(a: TensorBase) -> TensorBase:

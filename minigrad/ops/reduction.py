@@ -11,7 +11,7 @@ import numpy
 
 from .. import _dtype
 from .._backend import xp_of
-from ..autograd.graph import TensorBase
+from ..autograd.graph import TensorBase, named
 from ._base import Op
 from .elementwise import maximum, minimum, select
 
@@ -195,7 +195,7 @@ def sum(a: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
         a = a.to(dtype)
     elif a._data.dtype.kind in "biu" and a._data.dtype.itemsize < 8 or a._data.dtype.kind == "b":
         a = a.to(_dtype.int64)  # torch sums integers and bools in int64
-    return Sum.apply(a, _axes(dim, a._data.ndim), keepdim)
+    return named(Sum.apply(a, _axes(dim, a._data.ndim), keepdim), "SumBackward0" if dim is None else "SumBackward1")
 
 
 def mean(a: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> TensorBase:
@@ -204,7 +204,7 @@ def mean(a: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     if a._data.dtype.kind not in "fc":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
                            f"complex dtype. Got: {_dtype.SCALAR_TYPE_NAMES[a.dtype.name]}")
-    return Mean.apply(a, _axes(dim, a._data.ndim), keepdim)
+    return named(Mean.apply(a, _axes(dim, a._data.ndim), keepdim), "MeanBackward0" if dim is None else "MeanBackward1")
 
 
 def _max_min(a: TensorBase, dim: Any, keepdim: bool, largest: bool) -> Any:
@@ -212,14 +212,15 @@ def _max_min(a: TensorBase, dim: Any, keepdim: bool, largest: bool) -> Any:
         if a._data.size == 0:
             raise RuntimeError(f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for "
                                "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
-        return MaxMin.apply(a, largest)
+        return named(MaxMin.apply(a, largest), "MaxBackward1" if largest else "MinBackward1")
     if isinstance(dim, TensorBase):  # torch.max(a, b) is the elementwise maximum
         return (maximum if largest else minimum)(a, dim)
     (axis,) = _axes(dim, a._data.ndim) or (0,)
     _check_nonempty("max" if largest else "min", a._data, axis)
     if a._data.ndim == 0:  # torch accepts dim 0 or -1 here: the value itself, index 0 (keepdim or not)
         return ValuesIndices(*MaxMinDim.apply(a.reshape(1), 0, False, largest))
-    return ValuesIndices(*MaxMinDim.apply(a, axis, keepdim, largest))
+    values, indices = MaxMinDim.apply(a, axis, keepdim, largest)
+    return ValuesIndices(named(values, "MaxBackward0" if largest else "MinBackward0"), indices)
 
 
 def max(a: TensorBase, dim: Any = None, keepdim: bool = False) -> Any:
