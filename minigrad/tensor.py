@@ -372,30 +372,42 @@ class Tensor(TensorBase):
         """Whether an in-place write of ``values`` into this tensor must be recorded (raises where torch does)."""
         if not is_grad_enabled():
             return False
+        for t in (self, *values):  # a view whose base got a history since requires grad now
+            if isinstance(t, TensorBase) and t._base is not None:
+                t._refresh_view()
         needs = self.requires_grad or any(isinstance(v, TensorBase) and v.requires_grad for v in values)
         if not needs:
             return False
         if self.requires_grad and self.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         base = self._base
-        if base is not None and base.requires_grad and base.grad_fn is None:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        if base is not None and base.requires_grad:
+            if base.grad_fn is None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                                   "operation.")
+            if self._view_of_leaf:  # made before its base had a history: torch refuses it as a leaf
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         return True
 
-    def _take_place_of(self, out: Tensor) -> Tensor:
-        """Write ``out`` (just computed from this tensor) into this tensor's memory and take over its history."""
+    def _take_place_of(self, out: Tensor, *others: Any) -> Tensor:
+        """Write ``out`` (just computed from this tensor and ``others``) into this tensor's memory and take over
+        its history."""
         if out._data.shape != self._data.shape:
             raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
                                f"{list(out._data.shape)}")
         if out._data.dtype != self._data.dtype:
             out = _to(out, self.dtype, None)
         node = out.grad_fn
-        if node is not None and any(a is self._data for a in node.saved):
+        vc = self._vc
+        same = [o for o in others if isinstance(o, Tensor) and vc is not None and o._vc is vc]
+        if node is not None and not same and any(a is self._data for a in node.saved):
             # The node saved this tensor's values, which are about to be overwritten: it keeps a copy,
-            # as torch keeps the original of self for in-place ops whose derivative needs it.
+            # as torch keeps the original of self for in-place ops whose derivative needs it. (With the
+            # tensor on both sides, x.mul_(x), the other operand's saved values change: torch refuses
+            # that at backward, and so does the version check kept here.)
             node.saved = tuple(a.copy() if a is self._data else a for a in node.saved)
-            vc = self._vc
             node.saved_versions = tuple(e for e in node.saved_versions if e[0] is not vc)
+        result, result_nr, result_vc = out._data, out._output_nr, out._vc
         base = self._base
         if base is None:
             if out._data is not self._data:
@@ -408,15 +420,37 @@ class Tensor(TensorBase):
             out = view_of(base, positions, self._data)
         self._adopt(out)
         increment_version(self)
+        if node is not None and result is not self._data and any(a is result for a in node.saved):
+            # The node saved its result (relu_, as relu, keeps its output): what it keeps is now this
+            # tensor's memory, at this version; a later write to it is caught at backward, as in torch.
+            k = next(i for i, a in enumerate(node.saved) if a is result)
+            node.saved = tuple(self._data if a is result else a for a in node.saved)
+            node.saved_versions = tuple(e for e in node.saved_versions if e[0] is not result_vc) + \
+                ((self._vc, self._vc.value, k, result_nr),)
+        self._view_version = self._vc.value
         return self
+
+    def _refresh_view(self) -> None:
+        """A view whose memory was written since it got its history takes a new one from its base.
+
+        Writes through other views or into the base change what this view holds, and its gradient
+        then flows through the base's new history (torch regenerates a view's grad_fn the same way).
+        """
+        if self._vc.value == self._view_version:
+            return
+        self._view_version = self._vc.value
+        base = self._base
+        if base.requires_grad and is_grad_enabled():
+            self._adopt(view_of(base, flat_positions(self._data, base._data), self._data))
 
     def _adopt(self, t: Tensor) -> None:
         """Take ``t``'s place in the graph (``t`` holds this tensor's new values)."""
         self.grad_fn, self._output_nr, self.requires_grad = t.grad_fn, t._output_nr, t.requires_grad
 
     def _inplace(self, value: Any, op: Callable, method: Callable) -> Tensor:
+        _refuse_partial_overlap(self._data, value)  # x.mul_(x[0]) reads what it writes, elsewhere
         if self._records_inplace(value):
-            return self._take_place_of(method(self, value))
+            return self._take_place_of(method(self, value), value)
         if 0 in self._data.strides:
             _refuse_overlap(self._data)
         other = value._data if isinstance(value, Tensor) else value
@@ -495,10 +529,13 @@ class Tensor(TensorBase):
     def __setitem__(self, index: Any, value: Any) -> None:
         if type(index) is tuple or isinstance(index, Tensor):
             refuse_byte_mask_fill(index, value)
+        if isinstance(value, Tensor) and value._vc is not None and value._vc is self._vc:
+            where = unwrap_index(index)
+            _refuse_partial_overlap(self._data[where] if is_basic(where) else self._data, value)  # k[1:] = k[:-1]
         if self._records_inplace(value):
             if isinstance(value, Tensor) and type(value._data) is not type(self._data):
                 raise_device_mismatch((self, value))
-            self._take_place_of(copy_slices(self, value, unwrap_index(index)))
+            self._take_place_of(copy_slices(self, value, unwrap_index(index)), value)
             return
         index = unwrap_index(index)
         if 0 in self._data.strides:
@@ -810,6 +847,29 @@ def _raise_inplace_error(t: Tensor, value: Any, op: Callable, exc: Exception) ->
     names = _dtype.SCALAR_TYPE_NAMES
     raise RuntimeError(f"result type {names[result.name]} can't be cast to the desired output type "
                        f"{names[t.dtype.name]}") from None
+
+
+def _partial_overlap(a: Any, b: Any) -> builtins.bool:
+    """torch's check for an in-place write of ``b`` into ``a``: both dense, their memory overlapping but not the same.
+
+    As torch, a full overlap (``x.copy_(x)``) is allowed, and so is any pair where one is not
+    contiguous (torch cannot decide cheaply there and lets it through).
+    """
+    if isinstance(a, numpy.generic) or isinstance(b, numpy.generic):  # a NumPy scalar is a copy
+        return False
+    if not (a.flags.c_contiguous and b.flags.c_contiguous) or a.size == 0 or b.size == 0:
+        return False
+    start = (lambda x: x.__array_interface__["data"][0]) if isinstance(a, numpy.ndarray) else (lambda x: x.data.ptr)
+    a0, b0 = start(a), start(b)
+    a1, b1 = a0 + a.nbytes, b0 + b.nbytes
+    return a0 < b1 and b0 < a1 and (a0, a1) != (b0, b1)
+
+
+def _refuse_partial_overlap(target: Any, value: Any) -> None:
+    if isinstance(value, Tensor) and _partial_overlap(target, value._data):
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor "
+                           "refer to a single memory location. Please clone() the tensor before performing the "
+                           "operation.")
 
 
 class RemovableHandle:

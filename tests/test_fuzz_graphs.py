@@ -6,8 +6,8 @@ relative, or, where torch raises, the same exception type from minigrad.
   backward is checked even where a later op consumes its output too.
 * ``inplace_chains()``: chains of in-place and out-of-place ops on non-leaf tensors and their views (``+=``,
   ``mul_``, ``x[i] = v``, ``copy_``, ``clamp_``, ``relu_``), where torch's version counters and leaf checks decide
-  which programs raise. Three divergences from torch that it found are kept out of the generator until they are
-  fixed; each is described, with its smallest program, where ``inplace_chains`` avoids it ("Divergence from torch").
+  which programs raise: writes whose source overlaps the written memory (``x.mul_(x)``, ``x.mul_(x[0])``), writes
+  after ``relu_`` (whose node saved the tensor itself), views used after their base was written another way.
 
 Hypothesis runs derandomized (the same examples on every run, so CI is repeatable); a failure prints the program, a
 list of steps that ``run_graph`` / ``run_chain`` replay on either library.
@@ -388,8 +388,7 @@ class Chain:
 def inplace_chains(draw) -> Chain:
     shapes = [(3, 4), (4,), (3, 4)]
     roots = [0, 1, 2]  # per value: the value whose memory it views (itself if none)
-    stale = set()
-    after_relu_ = set()  # roots written by relu_: see below
+    stale: set = set()
     steps = []
     for _ in range(draw(st.integers(2, 10))):
         op = draw(st.sampled_from(sorted(CHAIN_PLANS)))
@@ -397,42 +396,13 @@ def inplace_chains(draw) -> Chain:
         if planned is None:
             continue
         args, params, shape = planned
-        if shape is None and len(args) == 2 and roots[args[0]] == roots[args[1]]:
-            # Divergence from torch, reported, not fixed here: a write whose source shares memory with the
-            # written tensor. torch refuses a partial overlap at once (x.mul_(x[0]): "unsupported operation:
-            # some elements of the input tensor and the written-to tensor refer to a single memory location"),
-            # and for x.mul_(x) its node's saved operand is the overwritten x, so backward raises "modified by
-            # an inplace operation". minigrad runs both; for x.mul_(x[0]) its gradient is wrong (the node
-            # saved a view that the write changed). Smallest program: a = tensor([[1., 2.], [3., 4.]],
-            # requires_grad=True); x = a * 1; x.mul_(x[0]); x.sum().backward() -> torch raises, minigrad
-            # a.grad [[5, 10], [1, 4]] (the right derivative of the values is [[5, 8], [1, 2]]).
-            continue
         if shape is None and roots[args[0]] in (0, 1) and draw(st.integers(0, 3)):
             continue  # most writes into a leaf that requires grad (or a view of one) end the program at once
-        if shape is None and roots[args[0]] in after_relu_:
-            # Divergence from torch, reported, not fixed here: torch's relu_ node saves its result, the tensor
-            # itself, so a later write into it (x.relu_(); x.add_(1)) makes backward raise "modified by an
-            # inplace operation"; minigrad's node saved a separate array and backward succeeds. Smallest
-            # program: a = tensor([1., -2., 3.], requires_grad=True); x = a * 1; x.relu_(); x.add_(1);
-            # x.sum().backward() -> torch raises, minigrad a.grad [1, 0, 1]. Until it is fixed, memory
-            # written by relu_ is not written again.
-            continue
-        if op == "relu_":
-            after_relu_.add(roots[args[0]])
         steps.append((op, args, params))
         if shape is not None:
             shapes.append(shape)
             roots.append(roots[args[0]] if op in VIEWS else len(roots))
             continue
-        # Divergence from torch, reported, not fixed here: after a write into a tensor's memory other than
-        # through a given view (x.mul_(2) after v = x[1:]), torch rebuilds that view's grad_fn from the base's
-        # new history when the view is used again; minigrad's view keeps its old one, so the gradient through
-        # it misses the write (and a view of a constant base written with a tensor requiring grad does not
-        # require grad). Smallest program: a = tensor([1., 2., 3.], requires_grad=True); x = a * 1;
-        # v = x[1:]; x.mul_(2); v.sum().backward() -> torch a.grad [0, 2, 2], minigrad [0, 1, 1].
-        # Until it is fixed, such a view is never used again, by an op or by the loss.
-        root, written = roots[args[0]], args[0]
-        stale.update(k for k, r in enumerate(roots) if r == root and k not in (root, written))
     return Chain(steps, draw(st.integers(0, 2**32 - 1)), frozenset(stale))
 
 

@@ -71,6 +71,8 @@ class Function:
         array_type = None
         for a in args:
             if isinstance(a, TensorBase):
+                if a._base is not None:  # a view: written since it got its history? (then it takes a new one)
+                    a._refresh_view()
                 arr = a._data
                 if first is None:
                     first = a

@@ -67,6 +67,8 @@ class TensorBase:
     _retains_grad = False
     _vc: VersionCounter | None = None  # made on first use; a view shares its base's
     _base: TensorBase | None = None  # the tensor this one is a view of (torch's ``._base``)
+    _view_version = 0  # a view's version when it got its history: a newer one means it needs a new one
+    _view_of_leaf = False  # a view made when its base was a leaf
 
     @property
     def _version(self) -> int:
@@ -81,8 +83,14 @@ class TensorBase:
 
     def _share_memory_of(self, base: TensorBase) -> None:
         """Record that this tensor views ``base``'s memory: one version counter, and ``_base``."""
-        self._vc = base._version_counter()
-        self._base = base if base._base is None else base._base
+        self._vc = vc = base._version_counter()
+        self._base = root = base if base._base is None else base._base
+        self._view_version = vc.value
+        # torch refuses in-place writes through a view made of a leaf once that leaf has a history
+        self._view_of_leaf = root.grad_fn is None
+
+    def _refresh_view(self) -> None:
+        """Bring a view's history up to date after writes into its memory (``Tensor`` does it)."""
 
     @staticmethod
     def _wrap(array: Any) -> Any:

@@ -106,6 +106,8 @@ def getitem(a: TensorBase, index: Any) -> TensorBase:
         if Ellipsis not in parts:
             index = (*parts, Ellipsis)
     try:
+        if a._base is not None:  # a view written since it got its history takes a new one first
+            a._refresh_view()
         if not a.requires_grad:
             t = a._wrap(a._data[index])
             if _is_basic(index):  # a view: writes through it are writes into a
