@@ -149,6 +149,9 @@ class Tensor(TensorBase):
         t._vc = self._version_counter()
         return t
 
+    def _check_grad(self, value: Any) -> None:
+        _check_assigned_grad(self, value)  # torch refuses a gradient that can't be this tensor's
+
     def detach_(self) -> Tensor:
         self.grad_fn = None
         self.requires_grad = False
@@ -813,6 +816,33 @@ def _refuse_overlap(a: Any) -> None:
     if any(stride == 0 and n > 1 for stride, n in zip(a.strides, a.shape)):
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
                            "memory location. Please clone() the tensor before performing the operation.")
+
+
+def _check_assigned_grad(t: Tensor, g: Any) -> None:
+    """torch's checks on ``t.grad = g``, in its order."""
+    if not isinstance(g, Tensor):
+        kind = type(g)
+        name = kind.__name__ if kind.__module__ in ("builtins", "__main__") else f"{kind.__module__}.{kind.__name__}"
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {name}")
+    if g is t:
+        raise RuntimeError("can't assign Variable as its own grad")
+    a, b = g._data, t._data
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"attempting to assign a gradient with dtype '{_dtype.C_TYPE_NAMES[g.dtype.name]}' to a "
+                           f"tensor with grad_dtype '{_dtype.SCALAR_TYPE_NAMES[t.dtype.name]}'. The gradient must "
+                           "match the tensor's grad_dtype (defaults to the tensor's dtype).")
+    if type(a) is not type(b) or (type(a) is not numpy.ndarray and g.device != t.device):
+        dg, dt = g.device, t.device
+        if dg.type != dt.type:
+            raise RuntimeError(f"attempting to assign a gradient with device type '{dg.type}' to a tensor with device "
+                               f"type '{dt.type}'. Please ensure that the gradient and the tensor are on the same "
+                               "device")
+        raise RuntimeError(f"attempting to assign a gradient located on device with index '{dg.index}' to a tensor "
+                           f"located on device with index '{dt.index}'. Please ensure that the gradient and the tensor "
+                           "are on the same device")
+    if a.shape != b.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(a.shape)}' to a tensor of size "
+                           f"'{list(b.shape)}'. Please ensure that the gradient and the tensor are the same size")
 
 
 def _method_result(out: Any, name: str, other: Any) -> Tensor:

@@ -405,7 +405,7 @@ def test_a_bad_gradient_raises_before_anything_changes(problem):
               opt.state[a]["exp_avg"].numpy().copy())
     opt.zero_grad()
     (a.sum() + b.sum()).backward()
-    b.grad = minigrad.ones(3) if problem == "shape" else minigrad.ones(1, dtype=minigrad.float64)
+    b.grad.data = minigrad.ones(3) if problem == "shape" else minigrad.ones(1, dtype=minigrad.float64)
     what = "size" if problem == "shape" else "dtype"
     with pytest.raises(RuntimeError, match=f"parameter 0 of group 1 has a gradient of {what}"):
         opt.step()
@@ -447,7 +447,8 @@ def test_steps_on_a_device_equal_steps_on_the_host(case, cuda):
 def test_gradient_on_another_device_raises(cuda):
     a = minigrad.zeros(3, device="cuda", requires_grad=True)
     opt = minigrad.optim.SGD([a], lr=0.1)
-    a.grad = minigrad.ones(3)
+    a.grad = minigrad.zeros(3, device="cuda")
+    a.grad.data = minigrad.ones(3)  # assigning it as .grad is refused, as in torch
     with pytest.raises(RuntimeError, match="parameter 0 of group 0 has its gradient on cpu but is on cuda:0"):
         opt.step()
 

@@ -472,6 +472,64 @@ def test_gather_of_valid_indices_and_its_gradient():
     same(program)
 
 
+# -- 5. Assigning .grad ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", [
+    (lambda lib: lib.ones(2), RuntimeError, "attempting to assign a gradient of size '[2]' to a tensor of size '[3]'"),
+    (lambda lib: lib.ones(3, 1), RuntimeError, "of size '[3, 1]' to a tensor of size '[3]'"),
+    (lambda lib: lib.ones(3, dtype=lib.float64), RuntimeError,
+     "attempting to assign a gradient with dtype 'double' to a tensor with grad_dtype 'Float'"),
+    (lambda lib: lib.ones(2, dtype=lib.int64), RuntimeError,
+     "with dtype 'long int' to a tensor with grad_dtype 'Float'"),
+    (lambda lib: np.ones(3), TypeError,
+     "assigned grad expected to be a Tensor or None but got grad of type numpy.ndarray"),
+    (lambda lib: [1.0, 2.0, 3.0], TypeError, "but got grad of type list"),
+    (lambda lib: 1.0, TypeError, "but got grad of type float"),
+], ids=["size", "size-2d", "dtype", "dtype-and-size", "ndarray", "list", "float"])
+def test_assigning_a_gradient_that_does_not_fit_is_refused(case):
+    value, kind, words = case
+
+    def program(lib):
+        p = lib.ones(3, requires_grad=True)
+        p.grad = value(lib)
+
+    assert type(same(program, words)) is kind
+
+
+def test_assigning_a_tensor_as_its_own_gradient_is_refused():
+    def program(lib):
+        p = lib.ones(3, requires_grad=True)
+        p.grad = p
+
+    same(program, "can't assign Variable as its own grad")
+
+
+def test_assigning_fitting_gradients():
+    def program(lib):
+        p = lib.ones(3, requires_grad=True)
+        p.grad = lib.full((3,), 2.0)
+        first = p.grad
+        (p * 3).sum().backward()
+        p.grad = None
+        none = p.grad
+        p.grad = p.detach() * 5
+        p.grad.data = lib.ones(2)  # torch checks the assignment only, not .data
+        q = lib.ones(2)
+        q.grad = lib.ones(2)
+        return first, none, p.grad, q.grad
+
+    same(program)
+
+
+def test_assigning_a_gradient_on_another_device_is_refused(cuda):
+    p = minigrad.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="attempting to assign a gradient with device type 'cuda' to a tensor with "
+                                           "device type 'cpu'. Please ensure that the gradient and the tensor are on "
+                                           "the same device"):
+        p.grad = minigrad.ones(3, device="cuda")
+
+
 # -- 6. Errors worded as torch's ------------------------------------------------------------------------------------
 
 

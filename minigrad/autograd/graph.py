@@ -58,7 +58,7 @@ class TensorBase:
 
     # Class-level defaults keep tensor creation cheap: most tensors only ever set _data.
     _data: Any
-    grad: Any = None  # a Tensor, once backward has reached this leaf (or a tensor that retains grad)
+    _grad: Any = None  # a Tensor, once backward has reached this leaf (or a tensor that retains grad)
     requires_grad: bool = False
     grad_fn: Node | None = None
     _output_nr = 0  # which output of grad_fn this tensor is
@@ -69,6 +69,19 @@ class TensorBase:
     _base: TensorBase | None = None  # the tensor this one is a view of (torch's ``._base``)
     _view_version = 0  # a view's version when it got its history: a newer one means it needs a new one
     _view_of_leaf = False  # a view made when its base was a leaf
+
+    @property
+    def grad(self) -> Any:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is not None:
+            self._check_grad(value)
+        self._grad = value
+
+    def _check_grad(self, value: Any) -> None:
+        """Refuse a gradient that can't be this tensor's (``Tensor`` gives torch's checks)."""
 
     @property
     def _version(self) -> int:
@@ -299,7 +312,7 @@ class AccumulateGrad(Node):
         dtype = leaf._data.dtype
         if g.dtype is not dtype and g.dtype != dtype:
             g, owned = g.astype(dtype), True
-        if leaf.grad is None:
-            leaf.grad = leaf._wrap(g if owned else g.copy())
+        if leaf._grad is None:  # the engine's own array, of the leaf's shape and dtype: no checks needed
+            leaf._grad = leaf._wrap(g if owned else g.copy())
         else:
-            leaf.grad._data += g
+            leaf._grad._data += g
