@@ -14,10 +14,10 @@ from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import (abs, add, argmax, argmin, cat, clamp, clone, cos, div, exp, flatten, gather, log, log_softmax, matmul,
                   max, maximum, mean, min, minimum, mul, neg, permute, pow, relu, reshape, sigmoid, sin, softmax, sqrt,
                   squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, where)
+from .ops.linalg import dot, mm
 from .tensor import Size, Tensor
 
 clip = clamp
-mm = matmul
 concat = concatenate = cat
 
 from . import autograd, cuda, nn, optim, utils  # noqa: E402

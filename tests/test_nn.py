@@ -298,13 +298,16 @@ def test_state_dict_shares_storage_and_round_trips(rng):
     assert other.head.weight is not model.head.weight  # values copied, objects kept
 
 
-def test_load_state_dict_accepts_arrays_and_lists_and_casts():
+def test_load_state_dict_casts_tensors_and_refuses_arrays_like_torch():
     model = nn.Linear(2, 2)
     weight = model.weight
-    model.load_state_dict({"weight": np.eye(2), "bias": [1, 2]})
+    model.load_state_dict({"weight": minigrad.eye(2, dtype=minigrad.float64), "bias": minigrad.tensor([1, 2])})
     assert model.weight is weight and model.weight.dtype == minigrad.float32
     assert model.weight.detach().numpy().tolist() == [[1, 0], [0, 1]]
     assert model.bias.detach().numpy().tolist() == [1, 2]
+    for lib in (minigrad, torch):
+        with pytest.raises(RuntimeError, match="expected .*Tensor or Tensor-like object from checkpoint"):
+            lib.nn.Linear(2, 2).load_state_dict({"weight": np.eye(2), "bias": [1.0, 2.0]})
 
 
 def _torch_message(torch_model, state):

@@ -587,7 +587,6 @@ def test_a_recorded_in_place_write_into_an_expanded_tensor():
     same(program, "more than one element of the written-to tensor refers to a single memory location")
 
 
-@pytest.mark.xfail(strict=True, reason="nn/module.py: load_state_dict copies lists and arrays; torch wants tensors")
 @pytest.mark.parametrize("value", [[[1.0, 2.0], [3.0]], [[1.0, 2.0], [3.0, 4.0]], np.ones((2, 2))], ids=repr)
 def test_load_state_dict_of_a_value_that_is_not_a_tensor(value):
     def program(lib):

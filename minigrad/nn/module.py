@@ -372,7 +372,7 @@ class Module:
         """Copy values into the parameters and buffers, keeping the same tensor objects.
 
         Unlike torch, everything is checked before anything is copied: on error the module is unchanged.
-        Values may be minigrad tensors or array-likes (NumPy arrays, nested lists).
+        Values must be tensors, as in torch (a list or a NumPy array is refused with torch's error).
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
@@ -403,7 +403,7 @@ class Module:
                 missing.append(key)
                 continue
             value = state_dict[key]
-            array = value._data if isinstance(value, Tensor) else _as_array(value)
+            array = value._data if isinstance(value, Tensor) else None
             if array is None:
                 errors.append(f'While copying the parameter named "{key}", expected minigrad.Tensor or '
                               f"Tensor-like object from checkpoint but received {type(value)}")
@@ -486,18 +486,6 @@ def _typename(obj: Any) -> str:
 
 def _size(shape: tuple) -> str:
     return repr(Size(shape))
-
-
-def _as_array(value: Any) -> Any:
-    """A NumPy array for an array-like checkpoint value (None when it is not one)."""
-    import numpy
-
-    if isinstance(value, (numpy.ndarray, numpy.generic, list, tuple, builtins.int, builtins.float)):
-        array = numpy.asarray(value)
-        return array if array.dtype.kind in "fiub" else None
-    if _backend.device_of(value).type != "cpu":  # a CuPy array
-        return value
-    return None
 
 
 def _parse_to(args: tuple, kwargs: dict) -> tuple:
