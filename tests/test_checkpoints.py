@@ -648,3 +648,16 @@ def test_load_never_writes_or_reads_other_files(tmp_path, monkeypatch):
     header = _header({"type": "dict", "items": [["w", _tensor_meta("../../etc/passwd")]]})
     _refused(_zip([Member("__minigrad__.npy", header)]), "missing array entry '../../etc/passwd'")
     assert os.listdir(tmp_path) == []
+
+
+def test_a_header_nested_thousands_deep_is_refused_clearly(tmp_path):
+    # A bare RecursionError told the user nothing; the loader names the file and the problem.
+    arrays = serialization._Encoder().encode({"a": [1, 2]})
+    depth = 3000
+    text = ('{"format": "minigrad.save", "version": 1, "object": ' + '{"type": "list", "items": [' * depth + "1"
+            + "]}" * depth + "}")
+    arrays["__minigrad__"] = np.array(text)
+    path = tmp_path / "deep.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(RuntimeError, match=r"deep\.npz: not a valid minigrad checkpoint \(maximum recursion depth"):
+        minigrad.load(path)
