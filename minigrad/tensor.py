@@ -470,7 +470,11 @@ class Tensor(TensorBase):
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
-        self[...] = value
+        if self._records_inplace(value) or isinstance(value, Tensor):
+            self[...] = value
+            return self
+        _writable(self._data)[...] = value  # torch fills even an expanded tensor (every location gets value)
+        increment_version(self)
         return self
 
     def copy_(self, src: Any) -> Tensor:
@@ -541,12 +545,12 @@ class Tensor(TensorBase):
             self._take_place_of(copy_slices(self, value, unwrap_index(index)), value)
             return
         index = unwrap_index(index)
-        if 0 in self._data.strides:
+        if 0 in self._data.strides:  # torch refuses a destination whose elements share memory (x[:, 0] = 5)
             _refuse_overlap(self._data[index] if is_basic(index) else self._data)
         value = value._data if isinstance(value, Tensor) else value
         if hasattr(value, "shape"):
             value = fit_value(value, self._data[index].ndim)
-        self._data[index] = value
+        _writable(self._data)[index] = value
         increment_version(self)
 
     # -- differentiable ops: each is the function of minigrad/ops with the same name ------------
@@ -809,6 +813,20 @@ def _or(a: Any, b: Any) -> Any:
 
 
 _ORDERING = (_lt, _le, _gt, _ge)
+
+
+def _writable(a: Any) -> Any:
+    """``a``, or a writable view of it when it is an expanded (broadcast) array.
+
+    torch writes into an expanded tensor where no two written elements share a location
+    (``x[0] = v``) and fills one (``fill_``, ``zero_``: every location gets the same value); NumPy
+    marks broadcast arrays read-only. Other writes are refused (``_refuse_overlap``), as torch does.
+    """
+    flags = getattr(a, "flags", None)
+    if flags is not None and not flags.writeable and 0 in a.strides:
+        a = a.view()
+        a.flags.writeable = True
+    return a
 
 
 def _refuse_overlap(a: Any) -> None:

@@ -594,3 +594,29 @@ def test_load_state_dict_of_a_value_that_is_not_a_tensor(value):
 
     same(program, "While copying the parameter named \"weight\", expected", "Tensor or Tensor-like object from "
          "checkpoint but received")
+
+
+@pytest.mark.parametrize("write", ["fill_", "zero_", "setitem", "add_", "add_ unexpanded"])
+def test_writes_into_an_expanded_tensor_as_torch(write):
+    # torch writes values through an expanded tensor (every element sharing a location gets the value) but
+    # refuses arithmetic in place there; an expand that broadcasts nothing is an ordinary view.
+    def program(lib):
+        x = lib.ones(2, 3).expand(2, 3) if write == "add_ unexpanded" else lib.ones(3).expand(2, 3)
+        if write == "fill_":
+            x.fill_(2.0)
+        elif write == "zero_":
+            x.zero_()
+        elif write == "setitem":
+            x[0] = lib.tensor([5.0, 6.0, 7.0])
+        else:
+            x.add_(1)
+        return x.tolist()
+
+    try:
+        expected = program(torch)
+    except RuntimeError as exc:
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+            program(minigrad)
+        assert "more than one element" in str(exc)
+        return
+    assert program(minigrad) == expected

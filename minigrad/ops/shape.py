@@ -60,6 +60,8 @@ class Expand(Op):
 
     @staticmethod
     def forward(ctx, a, shape):
+        if tuple(shape) == a.shape:  # nothing to broadcast: a plain (writable) view, as torch's
+            return a.view()
         return xp_of(a).broadcast_to(a, shape)
 
     @staticmethod
