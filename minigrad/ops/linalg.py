@@ -25,13 +25,8 @@ class MatMul(Op):
         return ga, gb
 
 
-class Mv(Op):
-    """Matrix times vector, ``(n, k) @ (k,)``: one node, as torch's ``MvBackward0``."""
-
-    @staticmethod
-    def forward(ctx, a, v):
-        ctx.save_for_backward(v if ctx.needs_input_grad[0] else None, a if ctx.needs_input_grad[1] else None)
-        return a @ v
+class Mv(MatMul):
+    """Matrix times vector, ``(n, k) @ (k,)``: one node, as torch's ``MvBackward0`` (MatMul's forward)."""
 
     @staticmethod
     def backward(ctx, g):
@@ -41,13 +36,8 @@ class Mv(Op):
         return ga, gv
 
 
-class Dot(Op):
-    """Vector times vector, ``(k,) @ (k,)``, a 0-dim result: torch's ``DotBackward0``."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(b if ctx.needs_input_grad[0] else None, a if ctx.needs_input_grad[1] else None)
-        return a @ b
+class Dot(MatMul):
+    """Vector times vector, ``(k,) @ (k,)``, a 0-dim result: torch's ``DotBackward0`` (MatMul's forward)."""
 
     @staticmethod
     def backward(ctx, g):
