@@ -13,7 +13,8 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
 sudo=""
-if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then sudo="sudo"; fi
+if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then sudo="sudo -E"; fi
+export DEBIAN_FRONTEND=noninteractive  # no prompts from a package's configuration (tzdata...)
 
 apt_install() {  # one line of progress; apt's own output only when it fails
   echo "setup: apt-get install $*"
