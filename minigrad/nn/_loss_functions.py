@@ -14,9 +14,10 @@ from typing import Any
 import numpy
 
 from .._backend import xp_of
+from .._grad_mode import is_grad_enabled
+from ..autograd.graph import named
 from ..ops._base import Op
 from ..ops.elementwise import where
-from ..ops.indexing import gather
 from ..ops.softmax import log_softmax
 from ..tensor import Tensor
 
@@ -149,29 +150,110 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     """
     reduction = _reduction(size_average, reduce, reduction)
     _check_class_targets(input, target, weight)
-    class_dim = 0 if input.dim() == 1 else 1
-    n_classes = input.shape[class_dim]
+    _refuse_weight_gradient(weight, "nll_loss_forward")
+    n_classes = input.shape[0 if input.dim() == 1 else 1]
     t = target._data.reshape(()) if input.dim() == 1 else target._data  # a (1,) target of a (C,) input
     xp = xp_of(t)
     ignored = t == ignore_index
     bad = ~ignored & ((t < 0) | (t >= n_classes))
     if bad.any():
         raise IndexError(f"Target {int(t[bad].ravel()[0])} is out of bounds.")
-    index = xp.where(ignored, 0, t).astype(xp.int64)  # class 0 stands in for ignored targets; their weight is 0
-    picked = gather(input, class_dim, Tensor._wrap(xp.expand_dims(index, class_dim))).squeeze(class_dim)
-    loss = -picked
-    if weight is None and not ignored.any():
-        return _reduce(loss, reduction)  # the common case: no per-target weights to keep for backward
-    dtype = input._data.dtype
-    w = xp.ones(t.shape, dtype=dtype) if weight is None else xp.array(weight._data[index], dtype=dtype)
-    w[ignored] = 0
-    w = Tensor._wrap(w)
-    # torch skips ignored targets (0, even where the stand-in class's log-probability is -inf),
-    # but multiplies by a class weight of 0 (NaN there).
-    loss = where(Tensor._wrap(~ignored), loss * w, 0.0)
-    if reduction == "mean":
-        return loss.sum() / w.sum()
-    return _reduce(loss, reduction)
+    if ignored.any():
+        index = xp.where(ignored, 0, t).astype(xp.int64)  # class 0 stands in for ignored targets
+    else:
+        index, ignored = t.astype(xp.int64, copy=False), None
+    loss = NllLoss.apply(input, index, ignored, weight, reduction)
+    # torch runs inputs of 3 or more dims through its 2-d kernel (with views around it for 3 or 5+ dims).
+    return named(loss, "NllLoss2DBackward0") if input.dim() > 2 else loss
+
+
+def _refuse_weight_gradient(weight: Tensor | None, function: str) -> None:
+    if weight is not None and weight.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function '{function}' is not differentiable with respect to argument 'weight'. "
+                           "This input cannot have requires_grad True.")
+
+
+class NllLoss(Op):
+    """``-w[t] * input[..., t, ...]`` per target, reduced, as one op (torch's ``NllLoss``).
+
+    ``target`` holds valid class indices (int64) and ``ignored`` marks the targets to skip (None
+    when there are none); ``weight`` holds one weight per class or is None. Backward keeps only
+    where each target sits in the flattened input and, when weighted or ignoring, each target's weight
+    and the ignored targets' mask.
+    """
+
+    @staticmethod
+    def forward(ctx, x, target, ignored, weight, reduction):
+        xp = xp_of(x)
+        n_classes = x.shape[0 if x.ndim == 1 else 1]
+        spatial = math.prod(x.shape[2:])
+        if spatial == 1:
+            picks = xp.arange(0, x.size, n_classes or 1) + target.reshape(-1)
+        else:  # (N, C, d1, ...): the element of target[n, j] sits at n * C * D + target * D + j
+            n = x.shape[0]
+            picks = target.reshape(n, spatial) * spatial
+            picks += (xp.arange(n) * (n_classes * spatial)).reshape(n, 1)
+            picks += xp.arange(spatial)
+            picks = picks.reshape(-1)
+        picked = x.reshape(-1)[picks]
+        if weight is None and ignored is None:
+            w, total = None, picks.size
+            loss = -picked
+        else:
+            w = xp.ones(picks.shape, x.dtype) if weight is None else \
+                weight[target.reshape(-1)].astype(x.dtype, copy=False)
+            if ignored is not None:
+                w[ignored.reshape(-1)] = 0
+            with numpy.errstate(invalid="ignore"):  # -inf * 0 is NaN, as in torch (a class weight of 0)
+                loss = -picked * w
+            if ignored is not None:
+                loss[ignored.reshape(-1)] = 0  # torch skips them: 0 even where the input is -inf or NaN
+            total = w.sum()
+        ctx.save_for_backward(picks, w, ignored)
+        ctx.reduction = reduction
+        ctx.total = total
+        if reduction == "none":
+            return loss.reshape(target.shape)
+        if reduction == "sum":
+            return loss.sum()
+        if w is None:
+            return loss.sum() / total if total else xp.full((), xp.nan, x.dtype)
+        with numpy.errstate(invalid="ignore", divide="ignore"):  # no target weighs anything: NaN, as torch
+            return loss.sum() / total
+
+    @staticmethod
+    def backward(ctx, g):
+        picks, w, ignored = ctx.saved_tensors
+        shape, dtype = ctx.input_meta[0]
+        xp = xp_of(g)
+        grad = xp.zeros(math.prod(shape), dtype)
+        if ctx.reduction == "none":
+            scale = -g.reshape(-1)
+            if w is not None:
+                scale *= w
+        else:
+            if ctx.reduction == "mean":
+                if w is None:
+                    g = g / ctx.total if ctx.total else g  # no targets: nothing to scale
+                else:
+                    with numpy.errstate(invalid="ignore", divide="ignore"):  # total 0: NaN, as torch
+                        g = g / ctx.total
+            if w is None:
+                scale = -g
+            else:
+                with numpy.errstate(invalid="ignore"):  # inf * 0 where the total weight is 0: NaN, as torch
+                    scale = -g * w
+        if ignored is not None:
+            scale[ignored.reshape(-1)] = 0  # torch skips them: 0 even where the gradient is NaN
+        grad[picks] = scale  # each target has its own element: an assignment, not a sum
+        return grad.reshape(shape), None, None, None, None
+
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        if ctx.reduction == "none":
+            return grad_nbytes  # the scaled gradient, before it goes into place
+        picks, w, ignored = ctx.saved
+        return 0 if w is None else w.nbytes
 
 
 class CrossEntropy(Op):
@@ -292,28 +374,66 @@ _BCE_EPSILON = float(numpy.float32(1e-12))
 
 
 class BinaryCrossEntropy(Op):
-    """``-(y log x + (1 - y) log(1 - x))`` per element, each log clamped at -100 as in torch (no inf)."""
+    """``-w (y log x + (1 - y) log(1 - x))`` per element, each log clamped at -100 as in torch (no inf),
+    then reduced: one node, as torch's ``BinaryCrossEntropy``. ``weight`` broadcasts to ``x`` or is None."""
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx, x, y, weight, reduction):
         xp = xp_of(x)
-        ctx.save_for_backward(x, y)
+        ctx.save_for_backward(x, y, weight)
+        ctx.reduction = reduction
         with numpy.errstate(divide="ignore"):  # log(0) = -inf is expected here: it is clamped next
             log_x, log_1mx = xp.log(x), xp.log1p(-x)
-        return (y - 1) * xp.maximum(log_1mx, -100) - y * xp.maximum(log_x, -100)
+        loss = (y - 1) * xp.maximum(log_1mx, -100) - y * xp.maximum(log_x, -100)
+        if weight is not None:
+            loss *= weight
+        if reduction == "mean":
+            return loss.mean() if loss.size else xp.full((), xp.nan, x.dtype)  # torch's NaN, without a warning
+        return loss.sum() if reduction == "sum" else loss
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_tensors
+        x, y, weight = ctx.saved_tensors
         xp = xp_of(x)
-        # torch's formula: (x - y) / (x (1 - x)), the denominator kept above torch's EPSILON,
-        # which is 1e-12 rounded to float32 (so the gradient at x = 0 or 1 is the same as torch's).
-        gx = g * (x - y) / xp.maximum((1 - x) * x, _BCE_EPSILON) if ctx.needs_input_grad[0] else None
-        gy = None
+        if ctx.reduction == "mean" and x.size:
+            g = g / x.size
+        gx = gy = None
+        # Each gradient is made in one new array, scaled in place: one temporary of x's size besides.
+        if ctx.needs_input_grad[0]:
+            # torch's formula: (x - y) / (x (1 - x)), the denominator kept above torch's EPSILON,
+            # which is 1e-12 rounded to float32 (so the gradient at x = 0 or 1 is the same as torch's).
+            gx = x - y
+            denominator = 1 - x
+            denominator *= x
+            gx /= xp.maximum(denominator, _BCE_EPSILON, out=denominator)
+            gx *= g
+            if weight is not None:
+                gx *= weight
         if ctx.needs_input_grad[1]:
             with numpy.errstate(divide="ignore"):
-                gy = g * (xp.log1p(-x) - xp.log(x))
-        return gx, gy
+                gy = xp.log1p(-x)
+                gy -= xp.log(x)
+            gy *= g
+            if weight is not None:
+                gy *= weight
+        return gx, gy, None, None
+
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        shape, dtype = ctx.input_meta[0] if ctx.needs_input_grad[0] else ctx.input_meta[1]
+        return math.prod(shape) * dtype.itemsize  # the denominator, or log(x)
+
+
+def _check_weight_expands(weight: tuple, shape: tuple) -> None:
+    """torch's errors for a ``weight`` that does not expand to the input's ``shape``."""
+    for i in range(1, len(weight) + 1):
+        if weight[-i] != 1 and (i > len(shape) or weight[-i] != shape[-i]):
+            if i > len(shape) or shape[-i] == 1:  # it broadcasts, but to a larger shape than the input's
+                wide = numpy.broadcast_shapes(weight, shape)
+                raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(wide)}")
+            raise RuntimeError(f"Attempting to broadcast a dimension of length {weight[-i]} at -{i}! Mismatching "
+                               f"argument at index 1 had torch.Size({list(weight)}); but expected shape should be "
+                               f"broadcastable to {list(shape)}")
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -334,10 +454,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         first = int(bad.argmax())
         name = "input" if bool(bad_x.reshape(-1)[first]) else "target"
         raise RuntimeError(f"all elements of {name} should be between 0 and 1")
-    loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+        _refuse_weight_gradient(weight, "binary_cross_entropy")
+        _check_weight_expands(tuple(weight.shape), x.shape)
+    return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
 class BinaryCrossEntropyWithLogits(Op):
