@@ -174,6 +174,101 @@ def test_bce_clamps_log_at_minus_100_like_torch():
     assert_close(p.grad, tp.grad)
 
 
+def _nll_case(rng: np.random.Generator, case: str) -> tuple:
+    """(log-probabilities, target, keyword arguments as NumPy arrays or plain values) for nll_loss."""
+    logp = np.log(rng.dirichlet(np.ones(4), 6))
+    target = rng.integers(0, 4, 6)
+    ignoring = target.copy()
+    ignoring[[1, 4]] = -100
+    if case == "plain":
+        return logp, target, {}
+    if case == "weight":
+        return logp, target, {"weight": rng.random(4)}
+    if case == "ignore_index":
+        return logp, ignoring, {}
+    if case == "custom_ignore_index":
+        return logp, target, {"ignore_index": int(target[0])}
+    if case == "all_ignored":
+        return logp, np.full(6, -100), {"weight": rng.random(4)}
+    if case == "zero_weights":
+        return logp, target, {"weight": np.zeros(4)}
+    if case == "ignored_minus_inf":  # torch skips ignored targets: 0 even where the input is -inf
+        logp[1, 0] = -np.inf
+        return logp, ignoring, {}
+    if case == "uint8_target":
+        return logp, target.astype(np.uint8), {}
+    if case == "non_contiguous":
+        return np.asfortranarray(logp), target, {}
+    if case == "empty":
+        return np.zeros((0, 4)), np.zeros(0, dtype=np.int64), {}
+    if case == "unbatched":
+        return logp[0], np.array(2), {"weight": rng.random(4)}
+    if case == "unbatched_ignored":
+        return logp[0], np.array(-100), {}
+    if case == "3d":
+        target = rng.integers(0, 4, (2, 5))
+        target[0, 1] = -100
+        return rng.standard_normal((2, 4, 5)), target, {"weight": rng.random(4)}
+    if case == "4d":
+        return rng.standard_normal((2, 4, 3, 2)), rng.integers(0, 4, (2, 3, 2)), {}
+    if case == "5d":
+        return rng.standard_normal((2, 4, 3, 1, 2)), rng.integers(0, 4, (2, 3, 1, 2)), {"weight": rng.random(4)}
+    raise KeyError(case)
+
+
+def _value_and_gradients_to_1e12(fn: str, rng, x, target, extra, reduction, target_grad=False) -> None:
+    x, tx = _pair(x, True)
+    y, ty = _pair(target, target_grad)
+    loss = getattr(F, fn)(x, y, reduction=reduction, **{k: _pair(v, False)[0] for k, v in extra.items()})
+    ref = getattr(torch.nn.functional, fn)(tx, ty, reduction=reduction,
+                                           **{k: _pair(v, False)[1] for k, v in extra.items()})
+    assert_close(loss, ref, atol=1e-12, rtol=1e-12)
+    assert loss.grad_fn.name() == ref.grad_fn.name() or ref.grad_fn.name() == "ViewBackward0"
+    g = rng.standard_normal(tuple(ref.shape))
+    loss.backward(minigrad.tensor(g))
+    ref.backward(torch.from_numpy(g))
+    assert_close(x.grad, tx.grad, atol=1e-12, rtol=1e-12)
+    if target_grad:
+        assert_close(y.grad, ty.grad, atol=1e-12, rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", ["plain", "weight", "ignore_index", "custom_ignore_index", "all_ignored",
+                                  "zero_weights", "ignored_minus_inf", "uint8_target", "non_contiguous", "empty",
+                                  "unbatched", "unbatched_ignored", "3d", "4d", "5d"])
+def test_nll_loss_is_one_node_with_torchs_values_and_gradients(rng, case, reduction):
+    x, target, extra = _nll_case(rng, case)
+    _value_and_gradients_to_1e12("nll_loss", rng, x, target, extra, reduction)
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", ["plain", "weight_row", "weight_column", "weight_full", "target_grad", "edges",
+                                  "empty"])
+def test_binary_cross_entropy_is_one_node_with_torchs_values_and_gradients(rng, case, reduction):
+    x, y, extra = rng.uniform(0.02, 0.98, (5, 3)), rng.random((5, 3)), {}
+    if case.startswith("weight"):
+        extra["weight"] = rng.random({"weight_row": 3, "weight_column": (5, 1), "weight_full": (5, 3)}[case])
+    if case == "edges":  # each log clamped at -100; the gradient's denominator kept above 1e-12
+        x, y = np.array([0.0, 1.0, 0.5, 1e-300, 1.0]), np.array([1.0, 0.0, 0.5, 1.0, 1.0])
+    if case == "empty":
+        x, y = np.zeros(0), np.zeros(0)
+    _value_and_gradients_to_1e12("binary_cross_entropy", rng, x, y, extra, reduction, target_grad=case == "target_grad")
+
+
+def test_loss_weights_take_no_gradient_like_torch():
+    p, t = minigrad.rand(5, 3, dtype=minigrad.float64), minigrad.rand(5, 3, dtype=minigrad.float64)
+    tp, tt = torch.rand(5, 3, dtype=torch.float64), torch.rand(5, 3, dtype=torch.float64)
+    w, tw = minigrad.rand(3, dtype=minigrad.float64, requires_grad=True), torch.rand(3, dtype=torch.float64,
+                                                                                       requires_grad=True)
+    _same_error(lambda: F.binary_cross_entropy(p, t, weight=w),
+                lambda: torch.nn.functional.binary_cross_entropy(tp, tt, weight=tw), RuntimeError)
+    labels = minigrad.tensor([0, 2, 1, 1, 0])
+    _same_error(lambda: F.nll_loss(p, labels, weight=w),
+                lambda: torch.nn.functional.nll_loss(tp, torch.tensor([0, 2, 1, 1, 0]), weight=tw), RuntimeError)
+
+
 # -- errors -----------------------------------------------------------------------------------
 
 
@@ -252,6 +347,10 @@ def test_binary_cross_entropy_errors_match_torch():
                 RuntimeError)
     _same_error(lambda: F.binary_cross_entropy(p + 1, minigrad.rand(3)),
                 lambda: torch.nn.functional.binary_cross_entropy(tp + 1, torch.rand(3)), RuntimeError)
+    for shape in ((2, 3), (4,)):  # a weight that expands to a larger shape, or does not expand
+        _same_error(lambda s=shape: F.binary_cross_entropy(p, minigrad.rand(3), weight=minigrad.rand(*s)),
+                    lambda s=shape: torch.nn.functional.binary_cross_entropy(tp, torch.rand(3), weight=torch.rand(*s)),
+                    RuntimeError)
     _same_error(lambda: F.binary_cross_entropy_with_logits(p, minigrad.rand(3, 1)),
                 lambda: torch.nn.functional.binary_cross_entropy_with_logits(tp, torch.rand(3, 1)), ValueError)
 

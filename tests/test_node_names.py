@@ -4,6 +4,13 @@ Each expression runs under torch and under minigrad; the name of the node that m
 and the names of the nodes feeding it, must be torch's. Where minigrad computes in one node what
 torch computes in several (cross-entropy is one fused op here, NllLoss after LogSoftmax in torch)
 or the other way round, the case is left out and says why.
+
+Left out:
+
+* ``cross_entropy``: minigrad's fused ``CrossEntropy`` node has no counterpart in torch, whose graph
+  is ``NllLossBackward0`` after ``LogSoftmaxBackward0``.
+* ``dropout``: torch names it ``MulBackward0`` on the CPU and ``NativeDropoutBackward0`` on CUDA;
+  minigrad's node is ``NativeDropoutBackward0`` on both.
 """
 
 from __future__ import annotations
@@ -70,6 +77,20 @@ CASES = {
     "clone": lambda L, m, w, v, b, c: m.clone(),
     "where": lambda L, m, w, v, b, c: L.where(m > 0, m, L.zeros(2, 3)),
     "maximum": lambda L, m, w, v, b, c: L.maximum(m, m * 2),
+    "nll_loss": lambda L, m, w, v, b, c: L.nn.functional.nll_loss(m, L.tensor([0, 2])),
+    "nll_loss sum": lambda L, m, w, v, b, c: L.nn.functional.nll_loss(m * 2, L.tensor([0, 2]), reduction="sum"),
+    "nll_loss none": lambda L, m, w, v, b, c: L.nn.functional.nll_loss(m, L.tensor([0, 2]), reduction="none"),
+    "nll_loss weight": lambda L, m, w, v, b, c: L.nn.functional.nll_loss(m, L.tensor([0, 2]), weight=v.detach()),
+    "nll_loss ignore_index": lambda L, m, w, v, b, c: L.nn.functional.nll_loss(m, L.tensor([0, -100])),
+    "nll_loss 1-d": lambda L, m, w, v, b, c: L.nn.functional.nll_loss(v, L.tensor(1)),
+    "nll_loss 4-d": lambda L, m, w, v, b, c: L.nn.functional.nll_loss(b.view(1, 4, 2, 3), L.zeros(1, 2, 3).long()),
+    "binary_cross_entropy": lambda L, m, w, v, b, c: L.nn.functional.binary_cross_entropy(m.sigmoid(), m.detach() / 2),
+    "binary_cross_entropy sum": lambda L, m, w, v, b, c: L.nn.functional.binary_cross_entropy(
+        m / 2, m.detach() / 2, reduction="sum"),
+    "binary_cross_entropy none": lambda L, m, w, v, b, c: L.nn.functional.binary_cross_entropy(
+        m / 2, m.detach() / 2, reduction="none"),
+    "binary_cross_entropy weight": lambda L, m, w, v, b, c: L.nn.functional.binary_cross_entropy(
+        m / 2, m.detach() / 2, weight=v.detach()),
 }
 
 

@@ -424,7 +424,7 @@ class BinaryCrossEntropy(Op):
         return math.prod(shape) * dtype.itemsize  # the denominator, or log(x)
 
 
-def _check_weight_expands(weight: tuple, shape: tuple) -> None:
+def _check_weight_expands(weight: Any, shape: tuple) -> None:
     """torch's errors for a ``weight`` that does not expand to the input's ``shape``."""
     for i in range(1, len(weight) + 1):
         if weight[-i] != 1 and (i > len(shape) or weight[-i] != shape[-i]):
@@ -432,7 +432,7 @@ def _check_weight_expands(weight: tuple, shape: tuple) -> None:
                 wide = numpy.broadcast_shapes(weight, shape)
                 raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(wide)}")
             raise RuntimeError(f"Attempting to broadcast a dimension of length {weight[-i]} at -{i}! Mismatching "
-                               f"argument at index 1 had torch.Size({list(weight)}); but expected shape should be "
+                               f"argument at index 1 had {weight!r}; but expected shape should be "
                                f"broadcastable to {list(shape)}")
 
 
@@ -456,7 +456,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     if weight is not None:
         _refuse_weight_gradient(weight, "binary_cross_entropy")
-        _check_weight_expands(tuple(weight.shape), x.shape)
+        _check_weight_expands(weight.shape, x.shape)
     return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
