@@ -10,6 +10,7 @@ from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_
                      int16, int32, int64, long, set_default_dtype, short, uint8)
 from ._factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
                          ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
+from ._format import set_printoptions
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import (abs, add, argmax, argmin, cat, clamp, clone, cos, div, exp, flatten, gather, log, log_softmax, matmul,
                   max, maximum, mean, min, minimum, mul, neg, permute, pow, relu, reshape, sigmoid, sin, softmax, sqrt,

@@ -1,7 +1,7 @@
 """torch-style printing of tensors: ``tensor([1.0000, 2.5000], requires_grad=True)``.
 
-This follows torch's ``_tensor_str`` with its default print options (precision 4,
-threshold 1000, edgeitems 3, linewidth 80): one formatter per tensor picks integer,
+This follows torch's ``_tensor_str`` with its print options (by default precision 4,
+threshold 1000, edgeitems 3, linewidth 80; ``set_printoptions`` changes them): one formatter per tensor picks integer,
 fixed or scientific notation from the finite nonzero values and pads every element to
 a common width, so columns line up as in torch (``tensor([ 2.,  6., 12.])``).
 """
@@ -19,6 +19,30 @@ PRECISION = 4
 THRESHOLD = 1000  # more elements than this: print only the edges
 EDGEITEMS = 3
 LINEWIDTH = 80
+SCI_MODE = None  # None: the formatter chooses; True or False forces scientific notation on or off
+
+
+def set_printoptions(precision: int | None = None, threshold: float | None = None, edgeitems: int | None = None,
+                     linewidth: int | None = None, profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """torch's ``set_printoptions``: a profile first, then any option given; ``sci_mode`` is always set."""
+    global PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH, SCI_MODE
+    if profile is not None:
+        # torch ignores a profile name it does not know
+        if profile == "default":
+            PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = 4, 1000, 3, 80
+        elif profile == "short":
+            PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = 2, 1000, 2, 80
+        elif profile == "full":
+            PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = 4, math.inf, 3, 80
+    if precision is not None:
+        PRECISION = precision
+    if threshold is not None:
+        THRESHOLD = threshold
+    if edgeitems is not None:
+        EDGEITEMS = edgeitems
+    if linewidth is not None:
+        LINEWIDTH = linewidth
+    SCI_MODE = sci_mode  # torch resets it to None on every call that does not pass it
 
 
 class _Formatter:
@@ -40,7 +64,7 @@ class _Formatter:
         magnitudes = numpy.abs(values).astype(numpy.float64)  # float16 overflows with 1e8
         lo, hi = magnitudes.min(), magnitudes.max()
         self.int_mode = bool((values == numpy.ceil(values)).all())
-        self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
+        self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4) if SCI_MODE is None else SCI_MODE
         for value in values.tolist():
             if self.sci_mode:
                 width = len(f"{value:.{PRECISION}e}")
@@ -143,3 +167,10 @@ def tensor_repr(t: Any) -> str:
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)
+
+
+def tensor_format(t: Any, spec: str) -> str:
+    """torch's ``Tensor.__format__``: a 0-dim tensor formats as its Python number, others only with no spec."""
+    if t._data.ndim == 0:
+        return format(t.detach().item(), spec)
+    return object.__format__(t, spec)  # str(t) for "", torch's TypeError for any other spec

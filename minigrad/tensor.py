@@ -616,11 +616,20 @@ class Tensor(TensorBase):
     var = ops.var
     std = ops.std
 
-    def softmax(self, dim: builtins.int, dtype: Any = None) -> Tensor:
-        return ops.softmax(self, dim, dtype)
+    def softmax(self, *args: Any, **kwargs: Any) -> Tensor:
+        if not args and "dim" not in kwargs and "axis" not in kwargs:  # the method has no implicit dim
+            raise TypeError('softmax() missing 1 required positional arguments: "dim"')
+        return ops.softmax(self, *args, **kwargs)
 
-    def log_softmax(self, dim: builtins.int, dtype: Any = None) -> Tensor:
-        return ops.log_softmax(self, dim, dtype)
+    def log_softmax(self, *args: Any, **kwargs: Any) -> Tensor:
+        if not args and "dim" not in kwargs and "axis" not in kwargs:
+            raise TypeError('log_softmax() missing 1 required positional arguments: "dim"')
+        return ops.log_softmax(self, *args, **kwargs)
+
+    def __format__(self, format_spec: str) -> str:
+        from ._format import tensor_format
+
+        return tensor_format(self, format_spec)
 
     reshape = ops.reshape
     view = ops.view

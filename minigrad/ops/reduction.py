@@ -31,6 +31,32 @@ def _axes(dim: Any, ndim: int) -> tuple | None:
     return axes if ndim and axes else None  # torch reduces over every dim when given none (dim=[])
 
 
+class _Unset:
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+UNSET: Any = _Unset()  # a keyword not passed, told apart from one passed as None
+
+
+def dim_alias(name: str, dim: Any, axis: Any, dim_default: Any = None) -> Any:
+    """``dim``, or NumPy's name ``axis`` for it; torch takes either but not both, with this TypeError."""
+    if axis is UNSET:
+        return dim
+    if dim is not dim_default and dim is not UNSET:
+        raise TypeError(f"{name}() got an unexpected keyword argument 'axis'")
+    return axis
+
+
+def keepdim_alias(name: str, keepdim: bool, keepdims: Any) -> bool:
+    """``keepdim``, or NumPy's ``keepdims``; torch refuses the two together."""
+    if keepdims is UNSET:
+        return keepdim
+    if keepdim:
+        raise TypeError(f"{name}() got an unexpected keyword argument 'keepdims'")
+    return keepdims
+
+
 def _check_nonempty(name: str, a: Any, axis: int) -> None:
     if a.ndim and a.shape[axis] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
@@ -190,7 +216,9 @@ class ValuesIndices(NamedTuple):
     indices: TensorBase
 
 
-def sum(a: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> TensorBase:
+def sum(a: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = UNSET,
+        keepdims: Any = UNSET) -> TensorBase:
+    dim, keepdim = dim_alias("sum", dim, axis), keepdim_alias("sum", keepdim, keepdims)
     if dtype is not None:
         a = a.to(dtype)
     elif a._data.dtype.kind in "biu" and a._data.dtype.itemsize < 8 or a._data.dtype.kind == "b":
@@ -198,7 +226,9 @@ def sum(a: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     return named(Sum.apply(a, _axes(dim, a._data.ndim), keepdim), "SumBackward0" if dim is None else "SumBackward1")
 
 
-def mean(a: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> TensorBase:
+def mean(a: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = UNSET,
+         keepdims: Any = UNSET) -> TensorBase:
+    dim, keepdim = dim_alias("mean", dim, axis), keepdim_alias("mean", keepdim, keepdims)
     if dtype is not None:
         a = a.to(dtype)
     if a._data.dtype.kind not in "fc":
@@ -223,11 +253,13 @@ def _max_min(a: TensorBase, dim: Any, keepdim: bool, largest: bool) -> Any:
     return ValuesIndices(named(values, "MaxBackward0" if largest else "MinBackward0"), indices)
 
 
-def max(a: TensorBase, dim: Any = None, keepdim: bool = False) -> Any:
+def max(a: TensorBase, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Any:
+    dim, keepdim = dim_alias("max", dim, axis), keepdim_alias("max", keepdim, keepdims)
     return _max_min(a, dim, keepdim, True)
 
 
-def min(a: TensorBase, dim: Any = None, keepdim: bool = False) -> Any:
+def min(a: TensorBase, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Any:
+    dim, keepdim = dim_alias("min", dim, axis), keepdim_alias("min", keepdim, keepdims)
     return _max_min(a, dim, keepdim, False)
 
 
@@ -236,7 +268,9 @@ def _check_numel(name: str, a: TensorBase) -> None:
         raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
 
 
-def argmax(a: TensorBase, dim: int | None = None, keepdim: bool = False) -> TensorBase:
+def argmax(a: TensorBase, dim: int | None = None, keepdim: bool = False, *, axis: Any = UNSET,
+           keepdims: Any = UNSET) -> TensorBase:
+    dim, keepdim = dim_alias("argmax", dim, axis), keepdim_alias("argmax", keepdim, keepdims)
     if dim is None:
         _check_numel("argmax", a)
         return a._wrap(a._data.argmax())
@@ -245,7 +279,9 @@ def argmax(a: TensorBase, dim: int | None = None, keepdim: bool = False) -> Tens
     return a._wrap(a._data.argmax(axis=axis, keepdims=keepdim))
 
 
-def argmin(a: TensorBase, dim: int | None = None, keepdim: bool = False) -> TensorBase:
+def argmin(a: TensorBase, dim: int | None = None, keepdim: bool = False, *, axis: Any = UNSET,
+           keepdims: Any = UNSET) -> TensorBase:
+    dim, keepdim = dim_alias("argmin", dim, axis), keepdim_alias("argmin", keepdim, keepdims)
     if dim is None:
         _check_numel("argmin", a)
         return a._wrap(a._data.argmin())
@@ -255,12 +291,14 @@ def argmin(a: TensorBase, dim: int | None = None, keepdim: bool = False) -> Tens
 
 
 def var(a: TensorBase, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-        correction: Any = None) -> TensorBase:
+        correction: Any = None, axis: Any = UNSET, keepdims: Any = UNSET) -> TensorBase:
+    dim, keepdim = dim_alias("var", dim, axis), keepdim_alias("var", keepdim, keepdims)
     return _var_std("var", a, dim, unbiased, keepdim, correction)
 
 
 def std(a: TensorBase, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-        correction: Any = None) -> TensorBase:
+        correction: Any = None, axis: Any = UNSET, keepdims: Any = UNSET) -> TensorBase:
+    dim, keepdim = dim_alias("std", dim, axis), keepdim_alias("std", keepdim, keepdims)
     return _var_std("std", a, dim, unbiased, keepdim, correction)
 
 

@@ -13,6 +13,7 @@ from .._backend import xp_of
 from ..autograd.graph import TensorBase, named
 from ._base import Op
 from .indexing import _address
+from .reduction import UNSET, dim_alias
 
 
 def _shape_arg(shape: tuple) -> tuple:
@@ -178,13 +179,17 @@ def t(a: TensorBase) -> TensorBase:
     return a if a._data.ndim < 2 else named(transpose(a, 0, 1), "TBackward0")
 
 
-def unsqueeze(a: TensorBase, dim: int) -> TensorBase:
+def unsqueeze(a: TensorBase, dim: Any = UNSET, *, axis: Any = UNSET) -> TensorBase:
+    dim = dim_alias("unsqueeze", dim, axis, UNSET)
+    if dim is UNSET:
+        raise TypeError('unsqueeze() missing 1 required positional arguments: "dim"')
     d = _dim(dim, a._data.ndim + 1)
     shape = a._data.shape
     return named(reshape(a, shape[:d] + (1,) + shape[d:]), "UnsqueezeBackward0")
 
 
-def squeeze(a: TensorBase, dim: Any = None) -> TensorBase:
+def squeeze(a: TensorBase, dim: Any = None, *, axis: Any = UNSET) -> TensorBase:
+    dim = dim_alias("squeeze", dim, axis)
     shape = a._data.shape
     if dim is None:
         return named(reshape(a, tuple(s for s in shape if s != 1)), "SqueezeBackward0")
@@ -229,7 +234,8 @@ def _common_dtype(tensors: list) -> list:
     return [t.to(target) for t in tensors]
 
 
-def cat(tensors: Sequence[TensorBase], dim: int = 0) -> TensorBase:
+def cat(tensors: Sequence[TensorBase], dim: int = 0, *, axis: Any = UNSET) -> TensorBase:
+    dim = dim_alias("cat", dim, axis, 0)
     tensors = list(tensors)
     if not tensors:
         raise ValueError("minigrad.cat(): expected a non-empty list of Tensors")  # torch's type and text
@@ -246,7 +252,8 @@ def cat(tensors: Sequence[TensorBase], dim: int = 0) -> TensorBase:
     return Cat.apply(axis, *_common_dtype(tensors))
 
 
-def stack(tensors: Sequence[TensorBase], dim: int = 0) -> TensorBase:
+def stack(tensors: Sequence[TensorBase], dim: int = 0, *, axis: Any = UNSET) -> TensorBase:
+    dim = dim_alias("stack", dim, axis, 0)
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")

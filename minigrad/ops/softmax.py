@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._backend import xp_of
 from ..autograd.graph import TensorBase
 from ._base import Op, product_scratch
+from .reduction import UNSET, dim_alias
 
 
 class Softmax(Op):
@@ -67,13 +70,15 @@ def _axis(a: TensorBase, dim: int | None) -> int:
     return dim % max(n, 1)
 
 
-def softmax(a: TensorBase, dim: int | None = None, dtype: object = None) -> TensorBase:
+def softmax(a: TensorBase, dim: int | None = None, dtype: object = None, *, axis: Any = UNSET) -> TensorBase:
+    dim = dim_alias("softmax", dim, axis)
     if dtype is not None:
         a = a.to(dtype)
     return Softmax.apply(a, _axis(a, dim))
 
 
-def log_softmax(a: TensorBase, dim: int | None = None, dtype: object = None) -> TensorBase:
+def log_softmax(a: TensorBase, dim: int | None = None, dtype: object = None, *, axis: Any = UNSET) -> TensorBase:
+    dim = dim_alias("log_softmax", dim, axis)
     if dtype is not None:
         a = a.to(dtype)
     return LogSoftmax.apply(a, _axis(a, dim))
