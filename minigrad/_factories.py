@@ -11,7 +11,9 @@ import numpy
 
 from . import _backend, _dtype
 from ._convert import as_array
-from .tensor import Tensor
+from .autograd.graph import named
+from .ops._base import Op, broadcast_message, promote
+from .tensor import Tensor, _legacy_data
 
 
 def _shape(size: tuple) -> tuple:
@@ -198,3 +200,69 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     return _make(_xp(device).eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+class Normal(Op):
+    """A draw around tensor means or with tensor deviations: torch gives both a gradient of 0."""
+
+    @staticmethod
+    def forward(ctx, mean, std):
+        like = mean if hasattr(mean, "dtype") else std
+        shape = numpy.broadcast_shapes(numpy.shape(mean), numpy.shape(std))
+        noise = _draw(_backend.device_of(like), "standard_normal", shape, like.dtype)
+        return (mean + std * noise).astype(like.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = _backend.xp_of(g)
+        return tuple(xp.zeros_like(g) if need else None for need in ctx.needs_input_grad)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None, dtype: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
+    """torch.normal: ``normal(mean, std, size)`` for two numbers, else a draw per element of the
+    broadcast tensor ``mean`` and/or ``std``."""
+    if generator is not None:
+        raise NotImplementedError("minigrad.normal: generator= is not supported (use minigrad.manual_seed)")
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        if size is None:
+            raise TypeError("normal() missing required argument 'size' when mean and std are numbers")
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        dev = _backend.as_device(device)
+        dt = _float_dtype(dtype)
+        return _make((_draw(dev, "standard_normal", _shape((size,)), dt) * std + mean).astype(dt, copy=False),
+                     requires_grad)
+    for t in (mean, std):  # before promotion, which would make an integer mean float
+        if isinstance(t, Tensor) and t._data.dtype.kind != "f":
+            name = _dtype.SCALAR_TYPE_NAMES[_dtype.from_numpy_dtype(t._data.dtype).name]
+            raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{name}'")
+    mean, std = promote(mean, std)
+    if isinstance(std, Tensor):
+        if bool((std._data < 0).any()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    if isinstance(mean, Tensor) and isinstance(std, Tensor):
+        message = broadcast_message(mean._data.shape, std._data.shape)
+        if message is not None:
+            raise RuntimeError(message)
+    out = Normal.apply(mean, std)
+    if out.grad_fn is not None:
+        number = 3 if isinstance(mean, Tensor) and isinstance(std, Tensor) else 1 if isinstance(mean, Tensor) else 2
+        out = named(out, f"NormalBackward{number}")
+    return out
+
+
+def _typed(dt: Any) -> Any:
+    def legacy(*args: Any, device: Any = None, **kwargs: Any) -> Tensor:
+        return Tensor._wrap(_legacy_data(args, kwargs, device, dt.np))
+
+    return legacy
+
+
+# torch's legacy typed constructors: sizes give an uninitialised tensor, data a copy in the type.
+FloatTensor = _typed(_dtype.float32)
+DoubleTensor = _typed(_dtype.float64)
+LongTensor = _typed(_dtype.int64)
+FloatTensor.__name__, DoubleTensor.__name__, LongTensor.__name__ = "FloatTensor", "DoubleTensor", "LongTensor"

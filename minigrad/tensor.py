@@ -22,6 +22,7 @@ from ._grad_mode import is_grad_enabled
 from .autograd.engine import run_backward
 from .autograd.function import raise_device_mismatch
 from .autograd.graph import TensorBase, increment_version, named
+from .ops import elementwise as _ew
 from .ops._base import broadcast_message
 from .ops.elementwise import to as _to
 from .ops.indexing import _is_basic as is_basic
@@ -524,6 +525,42 @@ class Tensor(TensorBase):
         self[...] = _backend.rng(self.device).uniform(a, b, size=self._data.shape)
         return self
 
+    # torch's new_* factories: the dtype and device of this tensor unless given.
+    def _new_like(self, size: tuple, fill: Any, dtype: Any, device: Any, requires_grad: builtins.bool,
+                  data: Any = None) -> Tensor:
+        dt = self.dtype if dtype is None else _dtype.from_numpy_dtype(_dtype.to_numpy_dtype(dtype))
+        dev = self.device if device is None else _backend.as_device(device)
+        if data is not None:
+            array = as_array(data, dt, dev)
+        else:
+            if len(size) == 1 and isinstance(size[0], (tuple, list)):
+                size = tuple(size[0])
+            shape = tuple(builtins.int(n) for n in size)
+            xp = _backend.xp_of_device(dev)
+            array = xp.empty(shape, dtype=dt.np) if fill is None else xp.full(shape, fill, dtype=dt.np)
+        t = Tensor._wrap(array)
+        if requires_grad:
+            if not dt.is_floating_point:
+                raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+            t.requires_grad_(True)
+        return t
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return self._new_like(size, 0, dtype, device, requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return self._new_like(size, 1, dtype, device, requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return self._new_like(size, None, dtype, device, requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return self._new_like((size,), fill_value, dtype, device, requires_grad)
+
+    def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return self._new_like((), None, dtype, device, requires_grad, data=data)
+
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         self[...] = _backend.rng(self.device).normal(mean, std, size=self._data.shape)
         return self
@@ -586,6 +623,12 @@ class Tensor(TensorBase):
     def __rpow__(self, other: Any) -> Tensor:
         return NotImplemented if isinstance(other, numpy.ndarray) else ops.pow(other, self)
 
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return NotImplemented if isinstance(other, numpy.ndarray) else _ew.floor_divide(other, self)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return NotImplemented if isinstance(other, numpy.ndarray) else _ew.remainder(other, self)
+
     def __rmatmul__(self, other: Any) -> Tensor:
         return NotImplemented if isinstance(other, numpy.ndarray) else ops.matmul(other, self)
 
@@ -599,6 +642,22 @@ class Tensor(TensorBase):
     relu = ops.relu
     clamp = clip = ops.clamp
     maximum = ops.maximum
+    log1p = _ew.log1p
+    expm1 = _ew.expm1
+    rsqrt = _ew.rsqrt
+    reciprocal = _ew.reciprocal
+    erf = _ew.erf
+    floor = _ew.floor
+    ceil = _ew.ceil
+    trunc = _ew.trunc
+    round = _ew.round
+    sign = _ew.sign
+    __floordiv__ = floor_divide = _ew.floor_divide
+    __mod__ = remainder = _ew.remainder
+    isnan = _ew.isnan
+    isinf = _ew.isinf
+    isfinite = _ew.isfinite
+    nan_to_num = _ew.nan_to_num
     minimum = ops.minimum
 
     def square(self) -> Tensor:
@@ -738,9 +797,10 @@ class Tensor(TensorBase):
 _new = object.__new__
 
 
-def _legacy_data(args: tuple, kwargs: dict, device: Any) -> Any:
-    """The array of ``Tensor(*args, **kwargs)``, by torch's rules for its legacy constructor."""
-    dtype = _dtype.get_default_dtype().np
+def _legacy_data(args: tuple, kwargs: dict, device: Any, dtype: Any = None) -> Any:
+    """The array of ``Tensor(*args, **kwargs)``, by torch's rules for its legacy constructor (``dtype`` is
+    a NumPy dtype for the typed ones, ``LongTensor``; the default float dtype otherwise)."""
+    dtype = _dtype.get_default_dtype().np if dtype is None else dtype
     if kwargs.keys() - {"size"} or (kwargs and args):
         got = ", ".join([type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
         raise TypeError(f"new() received an invalid combination of arguments - got ({got}), but expected one of:\n"

@@ -7,6 +7,7 @@ back to each input's shape.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy
@@ -316,6 +317,165 @@ class Where(Op):
         return None, select(cond, g), select(~cond, g)
 
 
+class Log1p(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return xp_of(a).log1p(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g / (1 + a)
+
+
+class Expm1(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = xp_of(a).expm1(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (out + 1)
+
+
+class Rsqrt(Op):
+    @staticmethod
+    def forward(ctx, a):
+        with numpy.errstate(divide="ignore", invalid="ignore"):  # inf at 0 and NaN below 0, as torch
+            out = 1 / xp_of(a).sqrt(a)
+        ctx.save_for_backward(out)
+        return out.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return -0.5 * g * out * out * out
+
+
+class Reciprocal(Op):
+    @staticmethod
+    def forward(ctx, a):
+        with numpy.errstate(divide="ignore"):
+            out = (1 / a).astype(a.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return -g * out * out
+
+
+_erf_host = numpy.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(a: Any) -> Any:
+    """erf elementwise: math.erf on the host (correctly rounded to about 1 ulp, as torch's), CuPy's own on a GPU."""
+    if isinstance(a, numpy.ndarray) and type(a) is numpy.ndarray:
+        return numpy.asarray(_erf_host(a), dtype=a.dtype)  # frompyfunc gives a Python float for 0-dim a
+    import cupyx.scipy.special  # only reached with CuPy arrays
+
+    return cupyx.scipy.special.erf(a)
+
+
+class Erf(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _erf(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * (2 / math.sqrt(math.pi)) * xp_of(a).exp(-a * a)
+
+
+class _Piecewise(Op):
+    """A piecewise-constant function: its gradient is 0 everywhere, as torch defines it at the jumps too."""
+
+    @staticmethod
+    def backward(ctx, g):
+        return xp_of(g).zeros_like(g)
+
+
+class Floor(_Piecewise):
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).floor(a)
+
+
+class Ceil(_Piecewise):
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).ceil(a)
+
+
+class Trunc(_Piecewise):
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a).trunc(a)
+
+
+class Round(_Piecewise):
+    @staticmethod
+    def forward(ctx, a, decimals=0):
+        # NumPy's round is torch's: half to even on a * 10**d (on a / 10**-d for negative d).
+        return xp_of(a).round(a, decimals)
+
+
+class Sign(_Piecewise):
+    @staticmethod
+    def forward(ctx, a):
+        # Two comparisons, as torch: sign(NaN) and sign(-0.0) are 0 (NumPy's sign gives NaN and -0.0).
+        return (a > 0).astype(a.dtype) - (a < 0)
+
+
+class FloorDivide(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            return xp_of(a).floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
+
+
+class Remainder(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = xp_of(a if hasattr(a, "dtype") else b)
+        ctx.save_for_backward(*((a, b) if ctx.needs_input_grad[1] else (None, None)))
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            return xp.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        gb = None
+        if ctx.needs_input_grad[1]:
+            with numpy.errstate(divide="ignore", invalid="ignore"):
+                gb = -g * xp_of(g).floor_divide(a, b)
+        return (g if ctx.needs_input_grad[0] else None), gb
+
+
+class NanToNum(Op):
+    @staticmethod
+    def forward(ctx, a, nan=0.0, posinf=None, neginf=None):
+        xp = xp_of(a)
+        ctx.save_for_backward(xp.isfinite(a))  # the mask, a byte an element, rather than a
+        return xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, g):
+        (finite,) = ctx.saved_tensors
+        return select(finite, g)
+
+
 class To(Op):
     """A dtype and/or device change; the gradient goes back to the source dtype and device."""
 
@@ -507,3 +667,100 @@ def to(a: TensorBase, dtype: Any = None, device: Any = None) -> TensorBase:
 
 def clone(a: TensorBase) -> TensorBase:
     return Clone.apply(a)
+
+
+def log1p(a: TensorBase) -> TensorBase:
+    return named(Log1p.apply(_floating(a)), "Log1PBackward0")
+
+
+def expm1(a: TensorBase) -> TensorBase:
+    return Expm1.apply(_floating(a))
+
+
+def rsqrt(a: TensorBase) -> TensorBase:
+    return Rsqrt.apply(_floating(a))
+
+
+def reciprocal(a: TensorBase) -> TensorBase:
+    return Reciprocal.apply(_floating(a))
+
+
+def erf(a: TensorBase) -> TensorBase:
+    return Erf.apply(_floating(a))
+
+
+def _rounding(op: type, name: str, a: TensorBase, *args: Any) -> TensorBase:
+    kind = a._data.dtype.kind
+    if kind == "b":
+        raise NotImplementedError(f"\"{name}_vml_cpu\" not implemented for 'Bool'")
+    if kind in "iu":  # already whole numbers: torch returns a copy of the same dtype
+        return a._wrap(a._data.copy())
+    return op.apply(a, *args)
+
+
+def floor(a: TensorBase) -> TensorBase:
+    return _rounding(Floor, "floor", a)
+
+
+def ceil(a: TensorBase) -> TensorBase:
+    return _rounding(Ceil, "ceil", a)
+
+
+def trunc(a: TensorBase) -> TensorBase:
+    return _rounding(Trunc, "trunc", a)
+
+
+def round(a: TensorBase, *, decimals: int = 0) -> TensorBase:
+    if decimals == 0:
+        return _rounding(Round, "round", a)
+    if a._data.dtype.kind != "f":
+        name = _dtype.SCALAR_TYPE_NAMES[_dtype.from_numpy_dtype(a._data.dtype).name]
+        raise NotImplementedError(f"\"round_cpu\" not implemented for '{name}'")
+    return named(Round.apply(a, decimals), "RoundBackward1")
+
+
+def sign(a: TensorBase) -> TensorBase:
+    if a._data.dtype.kind == "b":
+        return a._wrap(a._data.copy())
+    return Sign.apply(a)
+
+
+def _integer_division(op: type, name: str, a: Any, b: Any) -> TensorBase:
+    a, b = promote(a, b)
+    kinds = {v._data.dtype.kind if isinstance(v, TensorBase) else "f" if isinstance(v, float) else "i" for v in (a, b)}
+    if all(isinstance(v, TensorBase) and v._data.dtype.kind == "b" for v in (a, b)):
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'")
+    if "f" not in kinds:
+        divisor = b._data if isinstance(b, TensorBase) else b
+        if bool((divisor == 0).any() if hasattr(divisor, "any") else divisor == 0):
+            raise RuntimeError("ZeroDivisionError")  # torch's wording; NumPy would return 0 silently
+    return _binary(op, a, b)
+
+
+def floor_divide(a: Any, b: Any) -> TensorBase:
+    return _integer_division(FloorDivide, "div_floor", a, b)
+
+
+def remainder(a: Any, b: Any) -> TensorBase:
+    out = _integer_division(Remainder, "remainder", a, b)
+    tensor_divisor = isinstance(b, TensorBase) and isinstance(a, TensorBase)
+    return named(out, "RemainderBackward1") if tensor_divisor and out.grad_fn is not None else out
+
+
+def isnan(a: TensorBase) -> TensorBase:
+    return a._wrap(xp_of(a._data).isnan(a._data))
+
+
+def isinf(a: TensorBase) -> TensorBase:
+    return a._wrap(xp_of(a._data).isinf(a._data))
+
+
+def isfinite(a: TensorBase) -> TensorBase:
+    return a._wrap(xp_of(a._data).isfinite(a._data))
+
+
+def nan_to_num(a: TensorBase, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> TensorBase:
+    if a._data.dtype.kind != "f":  # nothing to replace in integers and bools
+        return a._wrap(a._data.copy())
+    return NanToNum.apply(a, nan, posinf, neginf)
