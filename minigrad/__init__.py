@@ -4,6 +4,8 @@
 """
 
 import builtins as _builtins
+import functools as _functools
+import typing as _typing
 
 from ._backend import device, manual_seed
 from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int, int8,
@@ -11,20 +13,17 @@ from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_
 from ._factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
                          ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from ._format import set_printoptions
-from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._grad_mode import _GradMode, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import (abs, add, argmax, argmin, cat, clamp, clone, cos, div, exp, flatten, gather, log, log_softmax, matmul,
                   max, maximum, mean, min, minimum, mul, neg, permute, pow, relu, reshape, sigmoid, sin, softmax, sqrt,
                   squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, where)
 from .ops.linalg import dot, mm
-from .ops.elementwise import (ceil, erf, expm1, floor, floor_divide, isfinite, isinf, isnan, log1p,
-                              nan_to_num, reciprocal, remainder, round, rsqrt, sign, trunc)
-from ._factories import DoubleTensor, FloatTensor, LongTensor, normal
 from .tensor import Size, Tensor
 
 clip = clamp
 concat = concatenate = cat
 
-from . import autograd, cuda, nn, optim, utils  # noqa: E402
+from . import accelerator, autograd, backends, cuda, nn, optim, utils  # noqa: E402
 from . import viz  # noqa: E402,F401
 from . import memory  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
@@ -55,3 +54,41 @@ def all(input: Tensor, dim: _builtins.int | None = None, keepdim: _builtins.bool
 
 def any(input: Tensor, dim: _builtins.int | None = None, keepdim: _builtins.bool = False) -> Tensor:
     return input.any(dim, keepdim)
+
+
+class inference_mode(_GradMode):
+    """torch's inference_mode, as no_grad: minigrad has no inference tensors, only grad mode to switch off.
+
+    ``inference_mode(False)`` turns recording on, as torch's does (even inside ``no_grad``).
+    """
+
+    def __new__(cls, mode: _builtins.bool = True) -> _typing.Any:
+        self = object.__new__(cls)
+        if not isinstance(mode, _builtins.bool) and callable(mode):  # used bare, as ``@inference_mode``
+            self._mode = False
+            return self(mode)
+        self._mode = not mode
+        return self
+
+    def __init__(self, mode: _builtins.bool = True) -> None:
+        pass
+
+    def __call__(self, fn: _typing.Callable) -> _typing.Callable:
+        grad = self._mode
+
+        @_functools.wraps(fn)
+        def wrapper(*args: _typing.Any, **kwargs: _typing.Any) -> _typing.Any:
+            with set_grad_enabled(grad):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def compile(model: _typing.Any = None, **kwargs: _typing.Any) -> _typing.Any:
+    """torch.compile's signature with nothing to compile: the model or function comes back unchanged.
+
+    Called with options only (``@compile(mode="max-autotune")``) it gives a decorator, as torch's does.
+    """
+    if model is None:
+        return lambda fn: fn
+    return model

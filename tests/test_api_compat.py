@@ -1,6 +1,7 @@
 """torch API spellings that everyday scripts use, run on minigrad and on torch with the same results.
 
-NumPy's ``axis=`` / ``keepdims=`` for ``dim`` / ``keepdim``, ``format`` of tensors and print options.
+NumPy's ``axis=`` / ``keepdims=`` for ``dim`` / ``keepdim``, ``format`` of tensors, print options,
+device probes (``backends.mps``, ``accelerator``), ``inference_mode`` and ``compile``.
 """
 
 from __future__ import annotations
@@ -120,3 +121,53 @@ def test_set_printoptions_as_torch(options, default_printoptions):
         lib.set_printoptions(profile="default")
     assert repr(minigrad.tensor(values)) == repr(real_torch.tensor(values))
 
+
+def test_device_probes_without_a_gpu_or_mps():
+    assert minigrad.backends.mps.is_available() is real_torch.backends.mps.is_available() is False
+    assert minigrad.accelerator.is_available() is minigrad.cuda.is_available()
+    expected = minigrad.device("cuda") if minigrad.cuda.is_available() else None
+    assert minigrad.accelerator.current_accelerator() == expected
+    if not real_torch.accelerator.is_available():
+        assert real_torch.accelerator.current_accelerator() is None
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=["minigrad", "torch"])
+def test_inference_mode_as_torch(lib):
+    w = lib.ones(2, requires_grad=True)
+    with lib.inference_mode():
+        assert not lib.is_grad_enabled()
+        assert not (w * 2).requires_grad
+    with lib.no_grad(), lib.inference_mode(False):
+        assert lib.is_grad_enabled()
+    with lib.inference_mode(mode=False):
+        assert lib.is_grad_enabled()
+
+    @lib.inference_mode
+    def bare():
+        return lib.is_grad_enabled()
+
+    @lib.inference_mode()
+    def called():
+        """kept"""
+        return lib.is_grad_enabled()
+
+    @lib.inference_mode(False)
+    def off():
+        return lib.is_grad_enabled()
+
+    assert (bare(), called(), off()) == (False, False, True)
+    assert called.__name__ == "called" and called.__doc__ == "kept"
+    assert lib.is_grad_enabled()
+
+
+def test_compile_gives_back_the_model_or_function():
+    # torch wraps it in an OptimizedModule; minigrad has nothing to compile, so there is no torch to compare with
+    model = minigrad.nn.Linear(3, 2)
+    assert minigrad.compile(model) is model
+    assert minigrad.compile(model, mode="max-autotune", fullgraph=True) is model
+
+    def step(x):
+        return x * 2
+
+    assert minigrad.compile(step, dynamic=False) is step
+    assert minigrad.compile(mode="reduce-overhead")(step) is step

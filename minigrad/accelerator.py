@@ -1,0 +1,18 @@
+"""torch.accelerator: the one accelerator minigrad can use is a CUDA GPU through CuPy."""
+
+from __future__ import annotations
+
+from . import _backend, cuda
+
+
+def is_available() -> bool:
+    return cuda.is_available()
+
+
+def current_accelerator(check_available: bool = False) -> _backend.device | None:
+    # torch gives None on a machine without one, whatever check_available says
+    return _backend.device("cuda") if cuda.is_available() else None
+
+
+def device_count() -> int:
+    return cuda.device_count()
