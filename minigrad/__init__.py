@@ -18,6 +18,9 @@ from .ops import (abs, add, argmax, argmin, cat, clamp, clone, cos, div, exp, fl
                   max, maximum, mean, min, minimum, mul, neg, permute, pow, relu, reshape, sigmoid, sin, softmax, sqrt,
                   squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, where)
 from .ops.linalg import dot, mm
+from .ops.elementwise import (ceil, erf, expm1, floor, floor_divide, isfinite, isinf, isnan, log1p,
+                              nan_to_num, reciprocal, remainder, round, rsqrt, sign, trunc)
+from ._factories import DoubleTensor, FloatTensor, LongTensor, normal
 from .tensor import Size, Tensor
 
 clip = clamp
