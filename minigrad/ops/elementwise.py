@@ -328,6 +328,10 @@ class Log1p(Op):
         (a,) = ctx.saved_tensors
         return g / (1 + a)
 
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        return grad_nbytes  # 1 + a
+
 
 class Expm1(Op):
     @staticmethod
@@ -340,6 +344,10 @@ class Expm1(Op):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return g * (out + 1)
+
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        return grad_nbytes  # out + 1
 
 
 class Rsqrt(Op):
@@ -355,6 +363,10 @@ class Rsqrt(Op):
         (out,) = ctx.saved_tensors
         return -0.5 * g * out * out * out
 
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        return product_scratch(grad_nbytes)
+
 
 class Reciprocal(Op):
     @staticmethod
@@ -368,6 +380,10 @@ class Reciprocal(Op):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return -g * out * out
+
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        return product_scratch(grad_nbytes)
 
 
 _erf_host = numpy.frompyfunc(math.erf, 1, 1)
@@ -392,6 +408,10 @@ class Erf(Op):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g * (2 / math.sqrt(math.pi)) * xp_of(a).exp(-a * a)
+
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        return product_scratch(grad_nbytes)
 
 
 class _Piecewise(Op):
@@ -446,6 +466,8 @@ class FloorDivide(Op):
 
 
 class Remainder(Op):
+    grad_kinds = ("pass", "new")
+
     @staticmethod
     def forward(ctx, a, b):
         xp = xp_of(a if hasattr(a, "dtype") else b)
@@ -461,6 +483,10 @@ class Remainder(Op):
             with numpy.errstate(divide="ignore", invalid="ignore"):
                 gb = -g * xp_of(g).floor_divide(a, b)
         return (g if ctx.needs_input_grad[0] else None), gb
+
+    @staticmethod
+    def backward_scratch(ctx, grad_nbytes, numel):
+        return product_scratch(grad_nbytes)
 
 
 class NanToNum(Op):
