@@ -254,15 +254,37 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     return out
 
 
-def _typed(dt: Any) -> Any:
-    def legacy(*args: Any, device: Any = None, **kwargs: Any) -> Tensor:
-        return Tensor._wrap(_legacy_data(args, kwargs, device, dt.np))
+class _LegacyType(type):
+    """torch's typed tensor classes: ``isinstance(t, FloatTensor)`` asks for a float32 tensor on the CPU."""
 
-    return legacy
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj._data.dtype == cls.dtype.np and obj.device.type == "cpu"
 
 
-# torch's legacy typed constructors: sizes give an uninitialised tensor, data a copy in the type.
-FloatTensor = _typed(_dtype.float32)
-DoubleTensor = _typed(_dtype.float64)
-LongTensor = _typed(_dtype.int64)
-FloatTensor.__name__, DoubleTensor.__name__, LongTensor.__name__ = "FloatTensor", "DoubleTensor", "LongTensor"
+class _LegacyTensor(metaclass=_LegacyType):
+    """torch's legacy typed constructors (CPU only, as torch's): sizes give an uninitialised tensor,
+    data a copy in the type, a tensor of the type an alias of it."""
+
+    dtype: _dtype.dtype
+
+    def __new__(cls, *args: Any, device: Any = None, **kwargs: Any) -> Tensor:  # type: ignore[misc]
+        if device is not None and _backend.as_device(device).type != "cpu":
+            raise RuntimeError(f"legacy constructor expects device type: cpu but device type: "
+                               f"{_backend.as_device(device).type} was passed")
+        if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
+            if args[0]._data.dtype != cls.dtype.np or args[0].device.type != "cpu":
+                raise TypeError(f"expected {cls.dtype} on cpu (got {args[0].dtype} on {args[0].device})")
+            return Tensor(args[0])
+        return Tensor._wrap(_legacy_data(args, kwargs, device, cls.dtype.np))
+
+
+class FloatTensor(_LegacyTensor):
+    dtype = _dtype.float32
+
+
+class DoubleTensor(_LegacyTensor):
+    dtype = _dtype.float64
+
+
+class LongTensor(_LegacyTensor):
+    dtype = _dtype.int64

@@ -251,6 +251,19 @@ def test_legacy_typed_constructors(name):
             assert_close(out, ref, atol=0, rtol=0)
     with pytest.raises(RuntimeError, match="negative dimension"):
         make(2, -1)
+    typed = make([1, 2])
+    assert isinstance(typed, make) and isinstance(typed, minigrad.Tensor)
+    assert np.shares_memory(make(typed)._data, typed._data)  # an alias, as torch's
+    others = [n for n in ("FloatTensor", "DoubleTensor", "LongTensor") if n != name]
+    assert not any(isinstance(typed, getattr(minigrad, n)) for n in others)
+    with pytest.raises(TypeError):
+        make(make([1]).to(minigrad.int32))
+
+
+def test_legacy_typed_constructors_are_cpu_only(cuda):
+    with pytest.raises(RuntimeError, match="legacy constructor expects device type: cpu but device type: cuda"):
+        minigrad.FloatTensor(2, device=cuda)
+    assert not isinstance(minigrad.zeros(2, device=cuda), minigrad.FloatTensor)
 
 
 def test_new_factories_follow_the_tensor():
@@ -276,8 +289,7 @@ def test_creation_on_the_device(cuda):
     for out in (x.new_zeros(2), x.new_ones(2), x.new_full((2,), 3.0), x.new_empty(2), x.new_tensor([1.0]),
                 minigrad.normal(x, 1.0), minigrad.normal(0.0, x + 1), minigrad.normal(0.0, 1.0, (2,), device=cuda),
                 minigrad.randint(0, 5, (3,), device=cuda), minigrad.randperm(4, device=cuda),
-                minigrad.rand_like(x), minigrad.randn_like(x), minigrad.full_like(x, 2), minigrad.empty_like(x),
-                minigrad.FloatTensor(2, device=cuda), minigrad.LongTensor([1, 2], device=cuda)):
+                minigrad.rand_like(x), minigrad.randn_like(x), minigrad.full_like(x, 2), minigrad.empty_like(x)):
         assert out.device.type == "cuda"
     assert x.new_zeros(2, device="cpu").device.type == "cpu"
 
