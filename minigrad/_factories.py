@@ -137,15 +137,21 @@ def rand_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad
     return _make(_draw(dev, "random", t._data.shape, dt), requires_grad)
 
 
-def randint(low: int, high: Any = None, size: Any = None, *, dtype: Any = None, device: Any = None) -> Tensor:
+def randint(low: int = 0, high: Any = None, size: Any = None, *, dtype: Any = None, device: Any = None) -> Tensor:
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dev = _backend.as_device(device)
     dt = numpy.int64 if dtype is None else _dtype.to_numpy_dtype(dtype)
     return _make(_backend.rng(dev).integers(low, high, size=_shape((size,))).astype(dt), False)
 
 
 def randperm(n: int, *, dtype: Any = None, device: Any = None) -> Tensor:
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dev = _backend.as_device(device)
     dt = numpy.int64 if dtype is None else _dtype.to_numpy_dtype(dtype)
     return _make(_backend.rng(dev).permutation(n).astype(dt), False)

@@ -228,6 +228,15 @@ def test_random_creation():
     assert r.dtype == minigrad.int64 and r.shape == (500,)
     assert r.numpy().min() >= 3 and r.numpy().max() <= 9
     assert minigrad.randint(4, (2, 3)).shape == (2, 3) and minigrad.randint(4, (2, 3)).numpy().max() < 4
+    for r in (minigrad.randint(high=10, size=(3,)), minigrad.randint(10, size=(3,)),
+              minigrad.randint(2, 10, size=(3,))):
+        assert r.shape == (3,) and 0 <= r.numpy().min() and r.numpy().max() < 10
+    with pytest.raises(RuntimeError, match="expects 'from' to be less than 'to', but got from=5 >= to=3"):
+        minigrad.randint(5, 3, (2,))
+    with pytest.raises(RuntimeError, match="negative dimension -1"):
+        minigrad.randperm(-1)
+    assert minigrad.randint(0, 10, (2,), dtype=minigrad.float32).dtype == minigrad.float32
+    assert minigrad.randperm(5, dtype=minigrad.float64).dtype == minigrad.float64
     p = minigrad.randperm(10)
     assert p.dtype == minigrad.int64 and sorted(p.tolist()) == list(range(10))
     x = minigrad.zeros(2, 3, dtype=minigrad.float64)
