@@ -156,6 +156,7 @@ def test_remainder_gradients(rng):
 def test_floor_divide_has_no_derivative():
     x = minigrad.tensor([3.0, 4.0], requires_grad=True)
     out = x // 2
+    assert out.grad_fn.name() == (torch.tensor([3.0, 4.0], requires_grad=True) // 2).grad_fn.name()
     with pytest.raises(RuntimeError, match="derivative for 'floor_divide' is not implemented"):
         out.sum().backward()
 
@@ -324,3 +325,13 @@ def test_zero_dim_input(name):
     out.backward()
     expected.backward()
     assert_close(x.grad, tx.grad, atol=1e-15, rtol=1e-15)
+
+
+def test_remainder_of_a_number_has_no_derivative():
+    x = minigrad.tensor([2.5, -3.0], requires_grad=True)
+    out = -7 % x
+    expected = -7 % torch.tensor([2.5, -3.0], requires_grad=True)
+    assert_close(out, expected, atol=0, rtol=0)
+    assert out.grad_fn.name() == expected.grad_fn.name()
+    with pytest.raises(RuntimeError, match="derivative for aten::remainder is not implemented"):
+        out.sum().backward()

@@ -489,6 +489,14 @@ class Remainder(Op):
         return product_scratch(grad_nbytes)
 
 
+class RemainderOfNumber(Remainder):
+    """number % tensor: torch has no derivative for it, and says so only when backward reaches it."""
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("derivative for aten::remainder is not implemented")
+
+
 class NanToNum(Op):
     @staticmethod
     def forward(ctx, a, nan=0.0, posinf=None, neginf=None):
@@ -763,14 +771,20 @@ def _integer_division(op: type, name: str, a: Any, b: Any) -> TensorBase:
     return _binary(op, a, b)
 
 
+def _not_implemented(out: TensorBase) -> TensorBase:
+    """torch's name for the node of an op without a derivative."""
+    return named(out, "torch::autograd::NotImplemented") if out.grad_fn is not None else out
+
+
 def floor_divide(a: Any, b: Any) -> TensorBase:
-    return _integer_division(FloorDivide, "div_floor", a, b)
+    return _not_implemented(_integer_division(FloorDivide, "div_floor", a, b))
 
 
 def remainder(a: Any, b: Any) -> TensorBase:
+    if not isinstance(a, TensorBase):
+        return _not_implemented(_integer_division(RemainderOfNumber, "remainder", a, b))
     out = _integer_division(Remainder, "remainder", a, b)
-    tensor_divisor = isinstance(b, TensorBase) and isinstance(a, TensorBase)
-    return named(out, "RemainderBackward1") if tensor_divisor and out.grad_fn is not None else out
+    return named(out, "RemainderBackward1") if isinstance(b, TensorBase) and out.grad_fn is not None else out
 
 
 def isnan(a: TensorBase) -> TensorBase:
