@@ -455,8 +455,7 @@ class Tensor(TensorBase):
         _refuse_partial_overlap(self._data, value)  # x.mul_(x[0]) reads what it writes, elsewhere
         if self._records_inplace(value):
             return self._take_place_of(method(self, value), value)
-        if 0 in self._data.strides:
-            _refuse_overlap(self._data)
+        _refuse_overlap(self._data)
         other = value._data if isinstance(value, Tensor) else value
         if isinstance(value, Tensor) and type(other) is not type(self._data):
             raise_device_mismatch((self, value))
@@ -506,8 +505,7 @@ class Tensor(TensorBase):
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
         if self._records_inplace(min, max):
             return self._take_place_of(ops.clamp(self, min, max))
-        if 0 in self._data.strides:
-            _refuse_overlap(self._data)
+        _refuse_overlap(self._data)
         self._xp.clip(self._data, min, max, out=self._data)
         increment_version(self)
         return self
@@ -515,8 +513,7 @@ class Tensor(TensorBase):
     def relu_(self) -> Tensor:
         if self._records_inplace():
             return self._take_place_of(ops.relu(self))
-        if 0 in self._data.strides:
-            _refuse_overlap(self._data)
+        _refuse_overlap(self._data)
         self._xp.maximum(self._data, 0, out=self._data)
         increment_version(self)
         return self
@@ -900,7 +897,7 @@ def _writable(a: Any) -> Any:
 
 def _refuse_overlap(a: Any) -> None:
     """torch's refusal of an in-place write where elements share memory (a dim expanded from size 1)."""
-    if any(stride == 0 and n > 1 for stride, n in zip(a.strides, a.shape)):
+    if 0 in getattr(a, "strides", ()) and any(stride == 0 and n > 1 for stride, n in zip(a.strides, a.shape)):
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
                            "memory location. Please clone() the tensor before performing the operation.")
 

@@ -11,40 +11,15 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from test_inplace_autograd import arr, assert_same, tensor
+from test_inplace_autograd import both as _both
 
 import minigrad
 
-RTOL = 1e-12
-
-
-def arr(t):
-    """A NumPy copy of a tensor's values; None stays None."""
-    return None if t is None else np.array(t.detach().numpy(), copy=True)
-
-
-def tensor(lib, values, requires_grad: bool = False):
-    return lib.tensor(values, dtype=lib.float64, requires_grad=requires_grad)
-
-
-def assert_same(mg, th, where: str = "result") -> None:
-    """Arrays equal to rtol 1e-12 (same shape), None where torch has None, other values exactly."""
-    if isinstance(th, dict):
-        assert mg.keys() == th.keys(), f"{where}: keys {list(mg)} != {list(th)}"
-        for k in th:
-            assert_same(mg[k], th[k], f"{where}[{k!r}]")
-    elif isinstance(th, np.ndarray):
-        assert isinstance(mg, np.ndarray), f"{where}: {mg!r} is not an array (torch: {th!r})"
-        assert mg.shape == th.shape, f"{where}: shape {mg.shape} != {th.shape}"
-        np.testing.assert_allclose(mg, th, rtol=RTOL, atol=0, err_msg=where)
-    else:
-        assert mg == th, f"{where}: {mg!r} != {th!r}"
-
 
 def both(program):
-    th = program(torch)
-    mg = program(minigrad)
-    assert_same(mg, th)
-    return th
+    """torch's results, after checking minigrad gives them."""
+    return _both(program)[1]
 
 
 def raises_like_torch(program, message: str) -> None:

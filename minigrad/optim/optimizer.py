@@ -362,16 +362,14 @@ class Optimizer:
         """
         specs = self.state_specs(group)
         scalar_keys = [key for key, spec in specs.items() if spec.kind == "scalar"]
+
+        def scalars(p: Tensor) -> tuple | None:
+            """Parameters at different steps need different bias corrections: separate runs."""
+            state = self.state.get(p)
+            return tuple((state[k]._data.dtype, state[k]._data.item()) for k in scalar_keys) if state else None
+
         for params in _rounds([p for p in group["params"] if p.grad is not None]):
-            runs: dict[tuple, list] = {}
-            for p in params:
-                state = self.state.get(p)
-                # Parameters at different steps need different bias corrections: separate runs.
-                scalars = tuple((state[key]._data.dtype, state[key]._data.item()) for key in scalar_keys) \
-                    if state else None
-                kind = (type(p._data), str(_backend.device_of(p._data)), p._data.dtype, scalars)
-                runs.setdefault(kind, []).append(p)
-            for run in runs.values():
+            for run in _runs(params, scalars).values():
                 self._run_step(group, run, specs)
 
     def _run_step(self, group: dict, params: list, specs: dict) -> None:
@@ -410,9 +408,7 @@ class Optimizer:
 
     def _start_runs(self, group: dict, params: list) -> None:
         """Create the state of ``params`` now, in flat arrays per device and dtype (Adagrad's eager state)."""
-        runs: dict[tuple, list] = {}
-        for p in params:
-            runs.setdefault((type(p._data), str(_backend.device_of(p._data)), p._data.dtype.str), []).append(p)
+        runs = _runs(params)
         specs = self.state_specs(group)
         for run in runs.values():
             self._start_flat_state(group, run, specs, *_layout([p._data for p in run]))
@@ -516,10 +512,8 @@ class Optimizer:
             if not params:
                 continue
             if self.uses_multi_tensor(group):
-                runs: dict[tuple, list] = {}
-                for p in params:
-                    runs.setdefault((str(p.device), p._data.dtype.str), []).append(p._data)
-                for data in runs.values():
+                for run in _runs(params).values():
+                    data = [p._data for p in run]
                     offsets, total = _layout(data)
                     ends = offsets[1:] + [total]
                     chunk = max(ends[j - 1] - offsets[i] for i, j in _chunks(data, offsets, total))
@@ -677,6 +671,14 @@ def _cast_tensor(value: Any, like: Any) -> Tensor:
 
 
 # -- flat layout of the multi-tensor step ----------------------------------------------------------
+def _runs(params: list, extra: Callable[[Any], Any] = lambda p: None) -> dict[tuple, list]:
+    """``params`` grouped, in order, by array type, device and dtype (and ``extra(p)``): what one flat array holds."""
+    runs: dict[tuple, list] = {}
+    for p in params:
+        runs.setdefault((type(p._data), str(_backend.device_of(p._data)), p._data.dtype, extra(p)), []).append(p)
+    return runs
+
+
 # On the host the rule runs over chunks of about this many elements: its temporary arrays then stay
 # in the cache, and come back from the allocator at each chunk without new page faults. On a GPU a
 # run is one chunk, since every operation there is a kernel launch.
