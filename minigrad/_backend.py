@@ -108,8 +108,14 @@ def xp_of_device(d: device) -> ModuleType:
 
 
 def xp_of(array: Any) -> ModuleType:
-    """The array module of an array: NumPy for host arrays, CuPy for GPU arrays."""
-    if type(array) is numpy.ndarray or _cupy is None:
+    """The array module of an array: NumPy for host arrays, CuPy for GPU arrays; for a tensor, NumPy's names
+    made of recorded ops."""
+    if type(array) is numpy.ndarray:
+        return numpy
+    namespace = getattr(array, "_namespace", None)  # a tensor, in a recorded backward (minigrad/ops/recorded.py)
+    if namespace is not None:
+        return namespace()
+    if _cupy is None:
         return numpy
     return _cupy if isinstance(array, _cupy.ndarray) else numpy
 

@@ -19,7 +19,7 @@ from . import _backend, _dtype, ops
 from ._convert import as_array
 from ._format import tensor_repr
 from ._grad_mode import is_grad_enabled
-from .autograd.engine import run_backward
+from .autograd.api import backward as _autograd_backward
 from .autograd.function import raise_device_mismatch
 from .autograd.graph import TensorBase, increment_version, named
 from .ops import elementwise as _ew
@@ -29,6 +29,7 @@ from .ops.indexing import _is_basic as is_basic
 from .ops.indexing import copy_slices, fit_value, flat_positions, getitem, refuse_byte_mask_fill, unwrap_index, view_of
 from .ops.linalg import dot as _dot
 from .ops.linalg import mm as _mm
+from .ops.recorded import Recorded
 from .viz import draw_graph
 
 
@@ -82,7 +83,11 @@ class Tensor(TensorBase):
 
         def store(g: Any) -> None:
             t = ref()
-            if t is not None:
+            if t is None:
+                return
+            if isinstance(g, Tensor):  # a recorded backward (create_graph): keep the history
+                t.grad = g.clone() if t.grad is None else t.grad + g
+            else:
                 t.grad = Tensor._wrap(g.copy()) if t.grad is None else Tensor._wrap(t.grad._data + g)
 
         store.retains_grad = True  # see register_hook: torch runs it after the tensor's other hooks
@@ -97,6 +102,8 @@ class Tensor(TensorBase):
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
 
         def on_array(g: Any) -> Any:
+            if isinstance(g, Tensor):  # a recorded backward (create_graph): the hook sees, and returns, tensors
+                return hook(g)
             result = hook(Tensor._wrap(g))
             return None if result is None else result._data
 
@@ -118,31 +125,10 @@ class Tensor(TensorBase):
 
         ``inputs``: a tensor or a sequence of tensors, leaves or not; only those get ``.grad``, and a
         non-leaf one keeps retaining its gradient afterwards (torch calls ``retain_grad()`` on each).
+        ``create_graph``: record the backward pass, so that ``.grad`` has a history and can be
+        differentiated again (see minigrad/autograd/api.py).
         """
-        if inputs is not None:
-            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-            if not inputs:
-                raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
-        if create_graph:
-            raise NotImplementedError("minigrad does not build graphs of the backward pass (create_graph=True)")
-        if not self.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        if gradient is None:
-            if self._data.size != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = self._data.copy()  # a copy and a fill: cheaper than ones_like
-            g.fill(1)
-        else:
-            g = gradient._data if isinstance(gradient, Tensor) else self._xp.asarray(gradient)
-            if g.shape != self._data.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {Size(g.shape)!r} and "
-                                   f"output[0] has a shape of {Size(self._data.shape)!r}.")
-            g = g.astype(self._data.dtype, copy=False)
-        for t in inputs or ():
-            if not isinstance(t, Tensor):
-                raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(t).__name__}")
-            t.retain_grad()  # torch's error for an input that does not require grad comes from here too
-        run_backward([self], [g], bool(retain_graph), inputs)
+        _autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """The same memory without history; it shares this tensor's version counter (``.data`` does not)."""
@@ -167,6 +153,10 @@ class Tensor(TensorBase):
     @data.setter
     def data(self, value: Tensor) -> None:
         self._data = value._data if isinstance(value, Tensor) else value
+
+    def _namespace(self) -> Any:
+        """NumPy's names as recorded ops, for backward formulas run on tensors (``_backend.xp_of``)."""
+        return Recorded(self)
 
     @property
     def _xp(self) -> Any:

@@ -1,9 +1,10 @@
-"""Reverse-mode automatic differentiation: ``Function``, the backward engine and ``gradcheck``."""
+"""Reverse-mode automatic differentiation: ``Function``, ``backward`` and ``grad``, ``gradcheck``."""
 
+from .api import backward, grad
 from .function import Function
 from .gradcheck import GradcheckError, gradcheck
 from .graph import Node
 
 FunctionCtx = Node
 
-__all__ = ["Function", "FunctionCtx", "GradcheckError", "Node", "gradcheck"]
+__all__ = ["Function", "FunctionCtx", "GradcheckError", "Node", "backward", "grad", "gradcheck"]

@@ -15,6 +15,13 @@ keep their saved arrays (a later backward may still go through them). A non-leaf
 collects its gradient with retain_grad's hook on its ``grad_fn``; that node runs, even when
 no input lies beyond it, so that it checks its saved tensors' versions as torch's does.
 
+With ``create_graph`` the gradients are tensors instead of arrays, each node runs its
+backward formulas on them (``Node.apply_backward``), and the ops they run are recorded: the
+gradients have a history and can be differentiated again. Nothing is then written in place.
+
+With ``capture`` (``autograd.grad``) the gradients arriving at ``inputs`` are returned instead of
+added into ``.grad``; nothing is accumulated anywhere.
+
 A leaf's ``AccumulateGrad`` node only adds into ``leaf.grad``, and addition does not
 care about order, so a leaf takes each gradient as it arrives; only a leaf with hooks
 is counted and waits for its total, since torch calls a leaf's hooks once, with the sum.
@@ -39,21 +46,38 @@ from .graph import AccumulateGrad, Node
 _NOTHING = (None, False)  # what a node output that received no gradient holds
 
 
-def run_backward(roots: list, grads: list, retain_graph: bool, inputs: list | None = None) -> None:
-    """Backpropagate ``grads`` (arrays) from the tensors ``roots`` to every leaf, or only to ``inputs``."""
+def run_backward(roots: list, grads: list, retain_graph: bool, inputs: list | None = None,
+                 create_graph: bool = False, capture: bool = False) -> list | None:
+    """Backpropagate ``grads`` from the tensors ``roots`` to every leaf, or only to ``inputs``.
+
+    ``grads`` are arrays, or tensors with ``create_graph``. With ``capture``, returns the gradient
+    of each of ``inputs`` (None where none arrived) and writes no ``.grad``.
+    """
     # Per node output, an edge (node, index): the gradient summed so far, and whether the engine owns it.
     pending: dict[tuple, tuple] = {}
     for t, g in zip(roots, grads):
-        _add(pending, t._edge(), g, grads)  # given by the caller: never ours
-    dependencies, ready, cut = _schedule(pending, inputs)
+        _add(pending, t._edge(), g, grads, create_graph)  # given by the caller: never ours
+    wanted = [t._edge() for t in inputs] if capture else ()
+    captured: dict[tuple, Any] = {}
+    dependencies, ready, cut = _schedule(pending, inputs, capture)
     while ready:
         node = ready.pop()
-        if type(node) is AccumulateGrad:  # a root, or a leaf with hooks: they see the total
+        if type(node) is AccumulateGrad:  # a root, a leaf with hooks (they see the total), or captured
             g, owned = pending.pop((node, 0), _NOTHING)
-            if g is not None:
+            if capture:
+                captured[(node, 0)] = g
+            elif g is not None:
                 node.accumulate(g, owned)
             continue
-        grads, out = _run_node(node, pending, retain_graph)
+        if capture and cut and all(edge is None for edge in cut[node]):  # an input nothing beyond needs
+            for k in range(node.n_outputs):
+                captured[(node, k)] = pending.pop((node, k), _NOTHING)[0]
+            continue
+        grads, out = _run_node(node, pending, retain_graph, create_graph)
+        if capture:
+            for k, g in enumerate(grads):
+                if (node, k) in wanted:
+                    captured[(node, k)] = g
         for edge, g in zip(cut[node] if cut else node.next_edges, out):
             if edge is None:
                 continue
@@ -63,19 +87,23 @@ def run_backward(roots: list, grads: list, retain_graph: bool, inputs: list | No
                 if g is not None:
                     nxt.accumulate(g, _is_new(g, grads))
                 continue
-            _add(pending, edge, g, grads)
+            _add(pending, edge, g, grads, create_graph)
             dependencies[nxt] = left - 1
             if left == 1:
                 ready.append(nxt)
         grads = out = g = None  # drop this node's gradients before the next node allocates its own
+    if capture:
+        return [captured.get(edge) for edge in wanted]
+    return None
 
 
-def _schedule(pending: dict, inputs: list | None) -> tuple:
+def _schedule(pending: dict, inputs: list | None, capture: bool = False) -> tuple:
     """How many edges point at each node reachable from the roots, the roots nothing points at, and the cut
     graph (see ``_cut``; empty without ``inputs``).
 
     Leaves without hooks are not counted: addition does not care about order, so they take each gradient as
-    it arrives. A leaf with hooks waits for the total, since torch calls its hooks once, with the sum.
+    it arrives. A leaf with hooks waits for the total, since torch calls its hooks once, with the sum, and so
+    does a captured leaf (the cut graph reaches no other).
     """
     starts = list(dict.fromkeys(node for node, _ in pending))
     cut: dict[Node, tuple] = {}
@@ -91,7 +119,7 @@ def _schedule(pending: dict, inputs: list | None) -> tuple:
             nxt = edge[0]
             if nxt in dependencies:
                 dependencies[nxt] += 1
-            elif type(nxt) is not AccumulateGrad or nxt.waits_for_total():
+            elif type(nxt) is not AccumulateGrad or capture or nxt.waits_for_total():
                 dependencies[nxt] = 1
                 stack.append(nxt)
     return dependencies, [node for node in starts if node not in dependencies], cut
@@ -129,11 +157,13 @@ def _parents(starts: list) -> dict:
 
 
 def _is_new(g: Any, given: list) -> bool:
-    """Whether ``g``, computed from the gradients ``given``, is a new array: not one of them, not a view."""
-    return g.base is None and g is not given[0] and (len(given) == 1 or all(g is not h for h in given))
+    """Whether ``g``, computed from the gradients ``given``, is a new array (or tensor): not one of them, not
+    a view."""
+    return (getattr(g, "_data", g).base is None and g is not given[0]
+            and (len(given) == 1 or all(g is not h for h in given)))
 
 
-def _add(pending: dict, edge: tuple, g: Any, given: list) -> None:
+def _add(pending: dict, edge: tuple, g: Any, given: list, create_graph: bool = False) -> None:
     """Sum ``g``, computed from the gradients ``given``, into the gradient waiting at ``edge``."""
     if g is None:
         return
@@ -142,14 +172,14 @@ def _add(pending: dict, edge: tuple, g: Any, given: list) -> None:
         pending[edge] = (g, _is_new(g, given))
         return
     total, owned = have
-    if owned:
+    if owned and not create_graph:  # a recorded sum is a new tensor: the first may be saved by an op already
         total += g  # for 0-dim values NumPy gives back a new scalar: ours as well
     else:
         total = total + g
     pending[edge] = (total, True)
 
 
-def _run_node(node: Node, pending: dict, retain_graph: bool) -> tuple:
+def _run_node(node: Node, pending: dict, retain_graph: bool, create_graph: bool) -> tuple:
     """Take ``node``'s gradients from ``pending`` and run its backward: (its gradients, what it sends on)."""
     if node.n_outputs == 1:
         grads = [pending.pop((node, 0), _NOTHING)[0]]
@@ -160,7 +190,7 @@ def _run_node(node: Node, pending: dict, retain_graph: bool) -> tuple:
     else:
         if node.hooks:
             _run_hooks(node, grads)
-        out = node.apply_backward(grads)
+        out = node.apply_backward(grads, create_graph) if create_graph else node.apply_backward(grads)
     if not retain_graph:
         node.release()
     return grads, out
@@ -173,7 +203,7 @@ def _materialize(node: Node, buf: list) -> list:
         return buf
     from .._backend import xp_of
 
-    xp = xp_of(have[0])
+    xp = xp_of(have[0])  # with create_graph, NumPy's names for tensors (minigrad/ops/recorded.py)
     return [xp.zeros(shape, dtype=dtype) if g is None else g for g, (shape, dtype) in zip(buf, node.output_meta)]
 
 

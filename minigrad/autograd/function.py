@@ -42,6 +42,10 @@ class Function:
 
     raw = False  # True for built-in ops, whose forward/backward take arrays, not tensors
     returns_view = False  # True for ops whose result may be a view of the first input's memory
+    # For an op that saves a value it computed from its inputs (a fused loss keeps softmax(input)):
+    # {index in saved: (op, input positions, node attributes)}, the op that value is the output of.
+    # A recorded backward differentiates the value through that op (Node.saved_in_graph).
+    saved_as_outputs: dict = {}
 
     @staticmethod
     def forward(ctx: Node, *args: Any, **kwargs: Any) -> Any:
@@ -118,14 +122,14 @@ class Function:
                 t.grad_fn = ctx
                 t.requires_grad = True
                 if ctx.saved:
-                    ctx.saved_versions = _saved_versions(ctx, args, (t,))
+                    ctx.saved_versions = _saved_versions(ctx, args, (t,), edges)
             return t
         if record:
             ctx.next_edges = tuple(edges)
             ctx.input_meta = tuple(meta)
         outs = _wrap_outputs(ctx, out, record, wrap)
         if record and ctx.saved:
-            ctx.saved_versions = _saved_versions(ctx, args, outs)
+            ctx.saved_versions = _saved_versions(ctx, args, outs, edges)
         return outs
 
 
@@ -152,12 +156,13 @@ def _same_memory(a: Any, b: Any) -> bool:
     return a.base is not None and (a.base is root or a.base is b)
 
 
-def _saved_versions(ctx: Node, inputs: tuple, outputs: tuple) -> tuple:
+def _saved_versions(ctx: Node, inputs: tuple, outputs: tuple, edges: list) -> tuple:
     """The version of each input or output tensor ``ctx`` saved, to check before backward uses it.
 
     One entry per saved tensor: (its VersionCounter, the version now, its place in ``ctx.saved``,
-    the node it is an output of, or None, or the output index if it is ``ctx``'s own output:
-    ``ctx`` itself is not held, which would make a reference cycle).
+    its source: the edge its gradient goes to if it is an input (None if it needs none), or the
+    output index if it is ``ctx``'s own output: ``ctx`` itself is not held, which would make a
+    reference cycle). A recorded backward puts the saved tensors back into the graph from these.
     """
     entries = []
     k = -1
@@ -165,26 +170,26 @@ def _saved_versions(ctx: Node, inputs: tuple, outputs: tuple) -> tuple:
         k += 1
         if s is None:
             continue
-        if isinstance(s, TensorBase):  # a user's Function saves tensors (its inputs detached: same counter)
-            t = s
+        array = s._data if isinstance(s, TensorBase) else s  # a user's Function saves tensors (detached)
+        t = source = None
+        for i, a in enumerate(inputs):
+            if getattr(a, "_data", None) is array:
+                t, source = a, edges[i]
+                break
         else:
-            t = None
-            for a in inputs:
-                if getattr(a, "_data", None) is s:
-                    t = a
+            for j, o in enumerate(outputs):
+                if o._data is array:
+                    t, source = o, (j if o.grad_fn is ctx else None)
                     break
             else:
-                for o in outputs:
-                    if o._data is s:
-                        t = o
-                        break
+                if isinstance(s, TensorBase):  # a tensor a user's forward made: its own counter
+                    t = s
                 else:  # an array the op made itself: nobody else can change it
                     continue
         vc = t._vc
         if vc is None:
             vc = t._vc = VersionCounter()
-        node = t.grad_fn
-        entries.append((vc, vc.value, k, t._output_nr if node is ctx else node))
+        entries.append((vc, vc.value, k, source))
     return tuple(entries)
 
 

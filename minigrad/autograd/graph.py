@@ -22,6 +22,8 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from .._grad_mode import enable_grad
+
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
     "have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -144,8 +146,9 @@ class Node:
     output_meta: tuple = ()
     hooks: list | None = None  # (output index, fn(grad array) -> grad array or None)
     non_differentiable: tuple = ()
-    # Per saved tensor: (its VersionCounter, the version when saved, its index in ``saved``, where it
-    # came from); see _saved_versions in function.py. Checked before backward uses the saved values.
+    # Per saved tensor: (its VersionCounter, the version when saved, its index in ``saved``, where its
+    # gradient goes); see _saved_versions in function.py. Checked before backward uses the saved values,
+    # and used to put the saved values back into the graph for a recorded backward (saved_in_graph).
     saved_versions: tuple = ()
     _wrap: Any = None  # a user Function's: makes the tensors its backward receives
     # torch's name for what the caller ran, where one op class serves several torch ops (a Reshape
@@ -197,28 +200,66 @@ class Node:
     def raise_modified(self, entry: tuple) -> None:
         """torch's error for a saved tensor written in place since this node saved it (``entry``: see
         ``saved_versions``)."""
-        vc, version, k, made = entry
+        vc, version, k, source = entry
         saved = self.saved[k]
         array = getattr(saved, "_data", saved)
         kind = _TYPE_NAMES.get(str(array.dtype), "Tensor")
-        if isinstance(made, int):  # this node's own output
-            made = f", which is output {made} of {self.fn.__name__},"
-        elif made is not None:
-            made = f", which is output of {made.fn.__name__ if made.fn is not None else made.name()},"
+        made = None
+        if isinstance(source, int):  # this node's own output
+            made = f", which is output {source} of {self.fn.__name__},"
+        elif source is not None and type(source[0]) is not AccumulateGrad:
+            node = source[0]
+            made = f", which is output of {node.fn.__name__ if node.fn is not None else node.name()},"
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an inplace "
             f"operation: [minigrad.{kind} {list(array.shape)}]{made or ''} is at version {vc.value}; expected "
             f"version {version} instead. Hint: the tensor was changed in place (x += ..., x[i] = ..., an "
             "optimizer step...) after this node saved it; change a copy (x.clone()) instead.")
 
+    def saved_in_graph(self, wrap: Any) -> tuple:
+        """The saved values as tensors in the graph, for a recorded backward (``create_graph=True``).
+
+        A saved input or output gets the history it had when saved: its gradient flows to the same
+        node (for a leaf, to the leaf's AccumulateGrad), so the recorded backward can be
+        differentiated through it. Everything else an op saved (masks, indices) is a constant.
+        ``wrap`` makes a tensor around an array.
+        """
+        # arrays become tensors; numbers an op saved (Pow's exponent) stay numbers
+        tensors = [wrap(getattr(s, "_data", s)) if hasattr(s, "ndim") else s for s in self.saved]
+        for vc, _, k, source in self.saved_versions:
+            t = tensors[k]
+            t._vc = vc  # later writes into the saved tensor's memory are seen through this one too
+            if source is None:
+                continue
+            t.requires_grad = True
+            if isinstance(source, int):  # this node's own output
+                t.grad_fn, t._output_nr = self, source
+            elif type(source[0]) is AccumulateGrad:  # a leaf: stands in for it, its gradient goes to the leaf
+                t._accumulator = source[0]
+            else:
+                t.grad_fn, t._output_nr = source
+        for k, (op, inputs, attributes) in self.fn.saved_as_outputs.items():
+            edges = tuple(self.next_edges[i] for i in inputs)
+            if any(edge is not None for edge in edges):
+                tensors[k].grad_fn = _node_of(op, tensors[k]._data, edges, [self.input_meta[i] for i in inputs],
+                                              attributes)
+                tensors[k].requires_grad = True
+        return tuple(tensors)
+
     # -- used by the engine ----------------------------------------------------------------
-    def apply_backward(self, grads: list) -> list:
-        """Gradients w.r.t. each input, reduced to that input's shape and dtype."""
+    def apply_backward(self, grads: list, create_graph: bool = False) -> list:
+        """Gradients w.r.t. each input, reduced to that input's shape and dtype.
+
+        ``grads`` are arrays; with ``create_graph`` they are tensors, and the backward formulas run
+        on tensors, recording the backward pass as a graph of its own (see ``RecordedCtx``).
+        """
         if self.freed:
             raise RuntimeError(FREED_MESSAGE)
         for entry in self.saved_versions:  # torch's check: nothing saved was written in place since
             if entry[0].value != entry[1]:
                 self.raise_modified(entry)
+        if create_graph:
+            return self._apply_backward_recorded(grads)
         fn = self.fn
         raw = fn.raw
         if raw:
@@ -251,6 +292,70 @@ class Node:
             if g.dtype is not dtype and g.dtype != dtype:
                 out[i] = g.astype(dtype)
         return out
+
+    def _apply_backward_recorded(self, grads: list) -> list:
+        """``apply_backward`` on tensors: the same formulas, each op they run recorded."""
+        wrap = grads[0]._wrap
+        with enable_grad():
+            result = self.fn.backward(RecordedCtx(self, self.saved_in_graph(wrap)), *grads)
+        if type(result) is not tuple:
+            result = (result,)
+        metas = self.input_meta
+        if len(result) < len(metas) and self.fn.raw:
+            result += (None,) * (len(metas) - len(result))
+        elif len(result) != len(metas):
+            raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
+                               f"(expected {len(metas)}, got {len(result)})")
+        out = []
+        for i, (g, meta) in enumerate(zip(result, metas)):
+            if g is None or meta is None:
+                out.append(None)
+                continue
+            if not isinstance(g, TensorBase):  # an array a formula made from constants only
+                g = wrap(g)
+            shape, dtype = meta
+            with enable_grad():
+                if g.shape != shape:
+                    g = _sum_to_shape(g, shape, self, i)
+                if g._data.dtype != dtype:
+                    g = _cast(g, dtype)
+            out.append(g)
+        return out
+
+
+class RecordedCtx:
+    """The ``ctx`` an op's backward receives in a recorded backward: the node, with its saved values
+    as tensors in the graph (``Node.saved_in_graph``).
+
+    Every other attribute is the node's, so a backward reads ``ctx.axis`` or ``ctx.needs_input_grad``
+    the same way in both runs. Its formulas then run on tensors: operators work on tensors as on
+    arrays, and ``xp_of(tensor)`` gives NumPy's names made of recorded ops (minigrad/ops/recorded.py).
+    """
+
+    def __init__(self, node: Node, saved: tuple) -> None:
+        self._node = node
+        self.saved_tensors = self.saved = saved
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._node, name)
+
+
+def _node_of(op: type, out: Any, edges: tuple, meta: list, attributes: dict) -> Node:
+    """A node for ``out`` computed by ``op`` from inputs whose gradients go to ``edges``, as ``op.apply`` would
+    have recorded it (keeping ``out`` as its saved output)."""
+    node = Node(op)
+    node.next_edges, node.input_meta = edges, tuple(meta)
+    node.needs_input_grad = tuple(edge is not None for edge in edges)
+    node.__dict__.update(attributes)
+    node.saved = (out,)
+    node.saved_versions = ((VersionCounter(), 0, 0, 0),)  # its output: in a recorded backward, its own
+    return node
+
+
+def _cast(g: Any, dtype: Any) -> Any:
+    from .._backend import xp_of
+
+    return xp_of(g).astype(g, dtype)
 
 
 def _sum_to_shape(g: Any, shape: tuple, node: Node, index: int) -> Any:
@@ -304,6 +409,9 @@ class AccumulateGrad(Node):
         leaf = self._variable()
         if leaf is None:
             return
+        if isinstance(g, TensorBase):  # a recorded backward (create_graph)
+            self._accumulate_recorded(leaf, g, owned)
+            return
         if leaf._leaf_hooks:  # kept on the tensor: this node lives only as long as a graph uses it
             for _, hook in leaf._leaf_hooks:
                 result = hook(leaf._wrap(g))
@@ -316,3 +424,18 @@ class AccumulateGrad(Node):
             leaf._grad = leaf._wrap(g if owned else g.copy())
         else:
             leaf._grad._data += g
+
+    @staticmethod
+    def _accumulate_recorded(leaf: TensorBase, g: TensorBase, owned: bool) -> None:
+        """``leaf.grad`` becomes ``g`` with its history, or ``leaf.grad + g`` (recorded, not in place)."""
+        with enable_grad():
+            for _, hook in leaf._leaf_hooks or ():
+                result = hook(g)
+                if result is not None:
+                    g, owned = result, False
+            if g._data.dtype != leaf._data.dtype:
+                g, owned = _cast(g, leaf._data.dtype), True
+            if leaf._grad is None:
+                leaf._grad = g if owned else g.clone()  # never the caller's tensor itself
+            else:
+                leaf._grad = leaf._grad + g

@@ -18,7 +18,8 @@ from .._grad_mode import is_grad_enabled
 from ..autograd.graph import named
 from ..ops._base import Op
 from ..ops.elementwise import where
-from ..ops.softmax import log_softmax
+from ..ops.elementwise import Sub
+from ..ops.softmax import Softmax, log_softmax
 from ..tensor import Tensor
 
 # -- reduction --------------------------------------------------------------------------------
@@ -86,6 +87,8 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
 class MseLoss(Op):
     """``(input - target)²``, averaged, summed or not reduced, in one node (torch's ``MseLoss``)."""
 
+    saved_as_outputs = {0: (Sub, (0, 1), {})}  # diff = input - target
+
     @staticmethod
     def forward(ctx, input, target, reduction):
         diff = input - target
@@ -101,7 +104,7 @@ class MseLoss(Op):
         (diff,) = ctx.saved_tensors
         grad = 2 * diff * g
         if ctx.reduction == "mean":
-            grad /= diff.size
+            grad /= math.prod(diff.shape)
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
@@ -264,6 +267,8 @@ class CrossEntropy(Op):
     whose gradient is ``(softmax - one_hot(target)) / N``.
     """
 
+    saved_as_outputs = {0: (Softmax, (0,), {"axis": 1})}  # the probabilities
+
     @staticmethod
     def forward(ctx, x, target, reduction):
         xp = xp_of(x)
@@ -284,7 +289,7 @@ class CrossEntropy(Op):
     @staticmethod
     def backward(ctx, g):
         probs, picks = ctx.saved_tensors
-        grad = probs.copy()
+        grad = xp_of(probs).copy(probs)
         grad.reshape(-1)[picks] -= 1  # a view of grad
         if ctx.reduction == "none":
             grad *= g[:, None]
@@ -395,8 +400,9 @@ class BinaryCrossEntropy(Op):
     def backward(ctx, g):
         x, y, weight = ctx.saved_tensors
         xp = xp_of(x)
-        if ctx.reduction == "mean" and x.size:
-            g = g / x.size
+        size = math.prod(x.shape)
+        if ctx.reduction == "mean" and size:
+            g = g / size
         gx = gy = None
         # Each gradient is made in one new array, scaled in place: one temporary of x's size besides.
         if ctx.needs_input_grad[0]:

@@ -51,6 +51,17 @@ class Op(Function):
         return 0
 
 
+def run(op: type, *args: Any) -> Any:
+    """``op`` on ``args``, for a backward formula that needs another op: recorded when an argument is a
+    tensor (a recorded backward), else ``op``'s forward on the arrays, recording nothing."""
+    for a in args:
+        if isinstance(a, TensorBase):
+            return op.apply(*args)
+    return op.forward(_new_object(Node), *args)
+
+
+_new_object = object.__new__
+
 # NumPy reuses a temporary in place for `t * a` (t a temporary, a an array) once t holds at
 # least this many bytes ("temporary elision"), which saves one temporary in most formulas.
 ELISION_BYTES = 256 * 1024

@@ -15,7 +15,7 @@ import numpy
 from .. import _backend, _dtype
 from .._backend import xp_of
 from ..autograd.graph import TensorBase, named
-from ._base import Op, as_tensor_like, broadcast_message, mask_cast_bytes, product_scratch, promote
+from ._base import Op, as_tensor_like, broadcast_message, mask_cast_bytes, product_scratch, promote, run
 
 _SAME_SIZE_INT = {numpy.dtype(f"f{n}"): numpy.dtype(f"i{n}") for n in (2, 4, 8)}
 
@@ -29,8 +29,8 @@ def select(mask: Any, g: Any) -> Any:
     is many times slower on a random mask. The result is written through an integer view of a
     new float array, so that the engine sees an array it owns, not a view.
     """
-    itype = _SAME_SIZE_INT.get(g.dtype)
     xp = xp_of(g)
+    itype = None if isinstance(g, TensorBase) else _SAME_SIZE_INT.get(g.dtype)  # tensors: a recorded where
     if itype is None:
         return xp.where(mask, g, 0)
     out = xp.empty_like(g)
@@ -199,7 +199,7 @@ class Abs(Op):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g * ((a > 0).astype(g.dtype) - (a < 0))  # sign(a), but 0 at NaN as torch's sgn
+        return g * run(Sign, a)  # 0 at NaN, as torch's sgn (NumPy's sign gives NaN)
 
 
 class Tanh(Op):
@@ -527,7 +527,7 @@ class To(Op):
     @staticmethod
     def backward(ctx, g):
         dtype, device = ctx.source
-        return _backend.move(g, device).astype(dtype, copy=False)
+        return run(To, g, _dtype.from_numpy_dtype(dtype), device)
 
 
 class Clone(Op):

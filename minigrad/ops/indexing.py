@@ -10,7 +10,7 @@ import numpy
 
 from .._backend import xp_of
 from ..autograd.graph import TensorBase, named
-from ._base import Op
+from ._base import Op, run
 
 
 def unwrap_index(index: Any) -> Any:
@@ -87,14 +87,36 @@ class GetItem(Op):
 
     @staticmethod
     def backward(ctx, g):
-        shape, dtype = ctx.source
+        return run(IndexPut, g, ctx.source[0], ctx.index)
+
+
+class IndexPut(Op):
+    """Zeros of ``shape`` with ``g`` put at ``index``: indexing's backward, and an op of its own so that a
+    recorded backward can be differentiated again (its own backward indexes). Values at a repeated index
+    add up, unless ``accumulate`` is False (for indices known to be distinct, where a plain assignment is
+    faster)."""
+
+    @staticmethod
+    def forward(ctx, g, shape, index, accumulate=True):
+        ctx.index = index
         xp = xp_of(g)
-        out = xp.zeros(shape, dtype=dtype)
-        if _is_basic(ctx.index):
-            out[ctx.index] = g
+        out = xp.zeros(shape, dtype=g.dtype)
+        if not accumulate or _is_basic(index):
+            out[index] = g
         else:
-            xp.add.at(out, ctx.index, g)  # repeated indices accumulate
+            xp.add.at(out, index, g)
         return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return run(GetItem, g, ctx.index)
+
+
+def along_axis(idx: Any, axis: int) -> tuple:
+    """The index that picks ``idx[..., j, ...]`` along ``axis`` of an array shaped like ``idx`` elsewhere
+    (``take_along_axis``'s, as a tuple of integer arrays)."""
+    grids = xp_of(idx).indices(idx.shape, sparse=True)
+    return tuple(idx if d == axis % idx.ndim else grids[d] for d in range(idx.ndim))
 
 
 def getitem(a: TensorBase, index: Any) -> TensorBase:
@@ -146,7 +168,7 @@ class CopySlices(Op):
     def backward(ctx, g):
         g_base = g_value = None
         if ctx.needs_input_grad[0]:
-            g_base = g.copy()
+            g_base = xp_of(g).copy(g)
             (g_base.reshape(-1) if ctx.flat else g_base)[ctx.index] = 0
         if ctx.needs_input_grad[1]:
             g_value = (g.reshape(-1) if ctx.flat else g)[ctx.index]
@@ -181,9 +203,8 @@ class ViewOf(Op):
 
     @staticmethod
     def backward(ctx, g):
-        out = xp_of(g).zeros(math.prod(ctx.base_shape), dtype=g.dtype)
-        out[ctx.positions] = g  # a view's elements are distinct memory locations (checked by flat_positions)
-        return out.reshape(ctx.base_shape)
+        # a view's elements are distinct memory locations (checked by flat_positions): no sums
+        return run(IndexPut, g, (math.prod(ctx.base_shape),), ctx.positions, False).reshape(ctx.base_shape)
 
 
 def flat_positions(view: Any, base: Any) -> Any:

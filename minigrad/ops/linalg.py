@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _dtype
+from .._backend import xp_of
 from ..autograd.graph import TensorBase, named
 from ._base import Op, promote
 
@@ -20,8 +21,8 @@ class MatMul(Op):
     @staticmethod
     def backward(ctx, g):
         b, a = ctx.saved_tensors
-        ga = g @ b.swapaxes(-1, -2) if b is not None else None
-        gb = a.swapaxes(-1, -2) @ g if a is not None else None
+        ga = g @ xp_of(b).swapaxes(b, -1, -2) if b is not None else None
+        gb = xp_of(a).swapaxes(a, -1, -2) @ g if a is not None else None
         return ga, gb
 
 

@@ -12,8 +12,9 @@ import numpy
 from .. import _dtype
 from .._backend import xp_of
 from ..autograd.graph import TensorBase, named
-from ._base import Op
+from ._base import Op, run
 from .elementwise import maximum, minimum, select
+from .indexing import IndexPut, along_axis
 
 
 def _axes(dim: Any, ndim: int) -> tuple | None:
@@ -141,12 +142,9 @@ class MaxMinDim(Op):
     def backward(ctx, g, _g_idx):
         (idx,) = ctx.saved_tensors
         shape, axis, keepdim = ctx.args
-        xp = xp_of(g)
         if not keepdim:
-            g = xp.expand_dims(g, axis)
-        out = xp.zeros(shape, dtype=g.dtype)
-        xp.put_along_axis(out, idx, g, axis=axis)
-        return out
+            g = xp_of(g).expand_dims(g, axis)
+        return run(IndexPut, g, shape, along_axis(idx, axis), False)  # one extreme per slice: no sums
 
 
 class VarStd(Op):
@@ -176,7 +174,7 @@ class VarStd(Op):
         a, out = ctx.saved_tensors
         axes, keepdim, correction, n = ctx.args
         xp = xp_of(g)
-        if a.size == 0:
+        if 0 in a.shape:
             return xp.zeros_like(a)
         with numpy.errstate(divide="ignore", invalid="ignore"):
             if out is not None:  # torch's std_backward: d sqrt(v) = dv / (2 sqrt(v)), taken as 0 where v is 0
@@ -184,7 +182,7 @@ class VarStd(Op):
             g = _expand_back(g, a.shape, axes, keepdim)
             centred = a - a.mean(axis=axes, keepdims=True)
             if n is None:  # torch's whole-tensor form, for no degree of freedom: NaN at the mean, else inf
-                return g * xp.where(centred == 0, xp.nan, xp.inf).astype(a.dtype, copy=False)
+                return g * xp.where(centred == 0, xp.nan, xp.inf)  # cast back to a's dtype after
             # Along dims torch divides by n - correction as it is: 0 gives inf, a negative count a negative scale.
             scale = 2.0 / (n - correction) if n != correction else math.inf
             return scale * g * centred

@@ -52,7 +52,7 @@ class Permute(Op):
         inverse = [0] * len(ctx.axes)
         for i, ax in enumerate(ctx.axes):
             inverse[ax] = i
-        return g.transpose(inverse)
+        return xp_of(g).transpose(g, inverse)
 
 
 class Expand(Op):
