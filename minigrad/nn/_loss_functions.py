@@ -17,8 +17,7 @@ from .._backend import xp_of
 from .._grad_mode import is_grad_enabled
 from ..autograd.graph import named
 from ..ops._base import Op
-from ..ops.elementwise import where
-from ..ops.elementwise import Sub
+from ..ops.elementwise import Sub, where
 from ..ops.softmax import Softmax, log_softmax
 from ..tensor import Tensor
 
