@@ -122,6 +122,8 @@ class Function:
                 t.grad_fn = ctx
                 t.requires_grad = True
                 if ctx.saved:
+                    if t._data is not out:  # a NumPy scalar made a 0-dim array: save that, it is the output
+                        ctx.saved = _replaced(ctx.saved, out, t._data)
                     ctx.saved_versions = _saved_versions(ctx, args, (t,), edges)
             return t
         if record:
@@ -131,6 +133,11 @@ class Function:
         if record and ctx.saved:
             ctx.saved_versions = _saved_versions(ctx, args, outs, edges)
         return outs
+
+
+def _replaced(values: tuple, old: Any, new: Any) -> tuple:
+    """``values`` with ``new`` where ``old`` was (no generator here: it would make ``apply``'s locals cells)."""
+    return tuple([new if v is old else v for v in values])
 
 
 def _wrap_outputs(ctx: Node, outs: tuple, record: bool, wrap: Any) -> tuple:

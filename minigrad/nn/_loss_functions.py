@@ -290,11 +290,10 @@ class CrossEntropy(Op):
         probs, picks = ctx.saved_tensors
         grad = xp_of(probs).copy(probs)
         grad.reshape(-1)[picks] -= 1  # a view of grad
+        xp = xp_of(grad)
         if ctx.reduction == "none":
-            grad *= g[:, None]
-        else:
-            grad *= g / probs.shape[0] if ctx.reduction == "mean" else g
-        return grad
+            return xp.multiply(grad, g[:, None], out=grad)  # in place on arrays; a new tensor when recorded
+        return xp.multiply(grad, g / probs.shape[0] if ctx.reduction == "mean" else g, out=grad)
 
     @staticmethod
     def backward_scratch(ctx, grad_nbytes, numel):
@@ -403,24 +402,26 @@ class BinaryCrossEntropy(Op):
         if ctx.reduction == "mean" and size:
             g = g / size
         gx = gy = None
-        # Each gradient is made in one new array, scaled in place: one temporary of x's size besides.
+        # Each gradient is made in one new array, scaled in place (out=): one temporary of x's size besides.
+        # (In a recorded backward, out= is ignored and each step makes a new tensor.)
         if ctx.needs_input_grad[0]:
             # torch's formula: (x - y) / (x (1 - x)), the denominator kept above torch's EPSILON,
             # which is 1e-12 rounded to float32 (so the gradient at x = 0 or 1 is the same as torch's).
             gx = x - y
             denominator = 1 - x
-            denominator *= x
-            gx /= xp.maximum(denominator, _BCE_EPSILON, out=denominator)
-            gx *= g
+            denominator = xp.multiply(denominator, x, out=denominator)
+            denominator = xp.maximum(denominator, _BCE_EPSILON, out=denominator)
+            gx = xp.divide(gx, denominator, out=gx)
+            gx = xp.multiply(gx, g, out=gx)
             if weight is not None:
-                gx *= weight
+                gx = xp.multiply(gx, weight, out=gx)
         if ctx.needs_input_grad[1]:
             with numpy.errstate(divide="ignore"):
                 gy = xp.log1p(-x)
-                gy -= xp.log(x)
-            gy *= g
+                gy = xp.subtract(gy, xp.log(x), out=gy)
+            gy = xp.multiply(gy, g, out=gy)
             if weight is not None:
-                gy *= weight
+                gy = xp.multiply(gy, weight, out=gy)
         return gx, gy, None, None
 
     @staticmethod

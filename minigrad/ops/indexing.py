@@ -115,6 +115,7 @@ class IndexPut(Op):
 def along_axis(idx: Any, axis: int) -> tuple:
     """The index that picks ``idx[..., j, ...]`` along ``axis`` of an array shaped like ``idx`` elsewhere
     (``take_along_axis``'s, as a tuple of integer arrays)."""
+    idx = getattr(idx, "_data", idx)  # in a recorded backward, saved indices are (constant) tensors
     grids = xp_of(idx).indices(idx.shape, sparse=True)
     return tuple(idx if d == axis % idx.ndim else grids[d] for d in range(idx.ndim))
 

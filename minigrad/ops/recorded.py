@@ -42,6 +42,10 @@ class Recorded:
             return value
         return self._like._wrap(self._xp.asarray(value))
 
+    def _operand(self, value: Any) -> Any:
+        """A second operand: numbers stay numbers (they keep the tensor's dtype), arrays become constants."""
+        return value if isinstance(value, (int, float, bool)) else self._tensor(value)
+
     # -- elementwise -----------------------------------------------------------------------
     def exp(self, a: Any) -> TensorBase:
         return elementwise.exp(a)
@@ -125,7 +129,13 @@ class Recorded:
         return [GetItem.apply(a, (*lead, slice(lo, hi), Ellipsis)) for lo, hi in itertools.pairwise(bounds)]
 
     def multiply(self, a: Any, b: Any, out: Any = None) -> TensorBase:
-        return self._tensor(a) * self._tensor(b)
+        return self._tensor(a) * self._operand(b)
+
+    def divide(self, a: Any, b: Any, out: Any = None) -> TensorBase:
+        return self._tensor(a) / self._operand(b)
+
+    def subtract(self, a: Any, b: Any, out: Any = None) -> TensorBase:
+        return self._tensor(a) - self._operand(b)
 
     def empty_like(self, a: Any) -> TensorBase:
         return self.zeros_like(a)
