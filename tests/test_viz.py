@@ -231,3 +231,15 @@ def test_without_dot_rendering_raises_graphviz_error_but_source_works(tmp_path, 
                                      (999_949, "999.9 kB"), (999_950, "1.0 MB"), (3_200_000_000, "3.2 GB")])
 def test_format_bytes_uses_decimal_units(n, text):
     assert format_bytes(n) == text
+
+
+def test_a_recorded_gradient_draws_the_backward_pass_and_the_forward_nodes_it_reuses():
+    # d/dx (tanh(x) * x) = tanh(x) + x (1 - tanh(x)²): two products, a 1 - ..., their sum; tanh(x) is
+    # TanhBackward0's saved output, so the recorded gradient hangs from the forward node (and from x)
+    x = minigrad.tensor([0.5, -1.0], dtype=minigrad.float64, requires_grad=True)
+    g, = minigrad.autograd.grad((x.tanh() * x).sum(), x, create_graph=True)
+    labels, edges = parse(draw_graph(g, params={"x": x, "g": g}).source)
+    assert Counter(lines[0] for lines in labels.values()) == Counter(
+        {"MulBackward0": 4, "x": 1, "g": 1, "TanhBackward0": 1, "RsubBackward1": 1, "AddBackward0": 1})
+    assert edges[("x", "TanhBackward0")] == 1 and edges[("AddBackward0", "g")] == 1
+    assert edges[("TanhBackward0", "MulBackward0")] == 3  # out * out, and the g * out of the other product
