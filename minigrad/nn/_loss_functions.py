@@ -288,7 +288,7 @@ class CrossEntropy(Op):
     @staticmethod
     def backward(ctx, g):
         probs, picks = ctx.saved_tensors
-        grad = xp_of(probs).copy(probs)
+        grad = xp_of(probs).copy(probs, order="C")  # C order: reshape(-1) below must be a view
         grad.reshape(-1)[picks] -= 1  # a view of grad
         xp = xp_of(grad)
         if ctx.reduction == "none":

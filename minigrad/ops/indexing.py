@@ -169,7 +169,7 @@ class CopySlices(Op):
     def backward(ctx, g):
         g_base = g_value = None
         if ctx.needs_input_grad[0]:
-            g_base = xp_of(g).copy(g)
+            g_base = xp_of(g).copy(g, order="C")  # C order: the flat view below must be a view
             (g_base.reshape(-1) if ctx.flat else g_base)[ctx.index] = 0
         if ctx.needs_input_grad[1]:
             g_value = (g.reshape(-1) if ctx.flat else g)[ctx.index]

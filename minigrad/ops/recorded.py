@@ -90,7 +90,7 @@ class Recorded:
     def astype(self, a: TensorBase, dtype: Any, copy: bool = True) -> TensorBase:
         return a if a._data.dtype == dtype else elementwise.To.apply(a, _dtype.from_numpy_dtype(numpy.dtype(dtype)))
 
-    def copy(self, a: TensorBase) -> TensorBase:
+    def copy(self, a: TensorBase, order: str = "K") -> TensorBase:
         return elementwise.Clone.apply(a)
 
     # -- new constants ---------------------------------------------------------------------
