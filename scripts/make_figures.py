@@ -41,6 +41,16 @@ def small_graph(out_dir: str) -> str:
     return graph.render(os.path.join(out_dir, "graph_small"), format="png", cleanup=True)
 
 
+def double_backward_graph(out_dir: str) -> str:
+    """The recorded gradient of ``(x.tanh() * x).sum()``: the backward pass as a graph (docs/autograd.md)."""
+    import minigrad as torch
+
+    x = torch.tensor([0.5, -1.0], dtype=torch.float64, requires_grad=True)
+    g, = torch.autograd.grad((x.tanh() * x).sum(), x, create_graph=True)
+    graph = torch.viz.draw_graph(g, params={"x": x, "g = dy/dx": g})
+    return graph.render(os.path.join(out_dir, "graph_double_backward"), format="png", cleanup=True)
+
+
 def mlp_graph(out_dir: str) -> str:
     """The MLP of examples/draw_graph.py, parameters boxed per module, gradient norms shown."""
     model, loss = load_example("draw_graph").build()
@@ -62,8 +72,8 @@ def optimizer_comparison(out_dir: str, fast: bool) -> str:
 
 def main(out_dir: str = str(ROOT / "docs" / "figures"), fast: bool = False) -> list[str]:
     os.makedirs(out_dir, exist_ok=True)
-    paths = [small_graph(out_dir), mlp_graph(out_dir), *optimizer_figures(out_dir, fast),
-             optimizer_comparison(out_dir, fast)]
+    paths = [small_graph(out_dir), double_backward_graph(out_dir), mlp_graph(out_dir),
+             *optimizer_figures(out_dir, fast), optimizer_comparison(out_dir, fast)]
     for path in paths:
         print("wrote", os.path.relpath(path))
     return paths

@@ -296,8 +296,9 @@ class Node:
     def _apply_backward_recorded(self, grads: list) -> list:
         """``apply_backward`` on tensors: the same formulas, each op they run recorded."""
         wrap = grads[0]._wrap
+        saved = self.saved_in_graph(wrap)
         with enable_grad():
-            result = self.fn.backward(RecordedCtx(self, self.saved_in_graph(wrap)), *grads)
+            result = self.fn.backward(RecordedCtx(self, saved), *grads)
         if type(result) is not tuple:
             result = (result,)
         metas = self.input_meta
@@ -319,6 +320,8 @@ class Node:
                     g = _sum_to_shape(g, shape, self, i)
                 if g._data.dtype != dtype:
                     g = _cast(g, dtype)
+                if not g.requires_grad:
+                    g = _through_masks(g, saved)
             out.append(g)
         return out
 
@@ -350,6 +353,21 @@ def _node_of(op: type, out: Any, edges: tuple, meta: list, attributes: dict) -> 
     node.saved = (out,)
     node.saved_versions = ((VersionCounter(), 0, 0, 0),)  # its output: in a recorded backward, its own
     return node
+
+
+def _through_masks(g: Any, saved: tuple) -> Any:
+    """``g``, marked as depending on the saved tensors that require grad, as torch marks it.
+
+    A gradient such as ReLU's, ``where(out != 0, g, 0)``, depends on ``out`` only through a mask: its
+    derivative with respect to ``out`` is 0, but it is one (torch's ``threshold_backward`` takes
+    ``out``), so torch's result requires grad and differentiating it gives zeros, not an error.
+    """
+    for t in saved:
+        if isinstance(t, TensorBase) and t.requires_grad:
+            from .._backend import xp_of
+
+            return xp_of(g).zero_derivative_wrt(g, t)
+    return g
 
 
 def _cast(g: Any, dtype: Any) -> Any:

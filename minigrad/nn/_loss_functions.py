@@ -169,9 +169,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     return named(loss, "NllLoss2DBackward0") if input.dim() > 2 else loss
 
 
-def _refuse_weight_gradient(weight: Tensor | None, function: str) -> None:
+def _refuse_weight_gradient(weight: Tensor | None, function: str, argument: str = "weight") -> None:
     if weight is not None and weight.requires_grad and is_grad_enabled():
-        raise RuntimeError(f"The function '{function}' is not differentiable with respect to argument 'weight'. "
+        raise RuntimeError(f"The function '{function}' is not differentiable with respect to argument '{argument}'. "
                            "This input cannot have requires_grad True.")
 
 
@@ -517,6 +517,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     reduction = _reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape!r}) must be the same as input size ({input.shape!r})")
+    _refuse_weight_gradient(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
     loss = BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
     if weight is not None:
         loss = loss * weight

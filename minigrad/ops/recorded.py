@@ -20,10 +20,28 @@ from typing import Any
 import numpy
 
 from .. import _dtype
-from .._backend import device_of, xp_of_device
+from .._backend import device_of, xp_of, xp_of_device
 from ..autograd.graph import TensorBase
 from . import elementwise, shape
+from ._base import Op
 from .indexing import GetItem
+
+
+class ZeroDerivative(Op):
+    """``a``, recorded as depending on ``other`` with a zero derivative (see ``zero_derivative_wrt``)."""
+
+    grad_kinds = ("pass",)
+    returns_view = True
+
+    @staticmethod
+    def forward(ctx, a, other):
+        ctx.other = (other.shape, other.dtype)
+        return a.view()  # the same values: a view, sharing a's version counter
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, dtype = ctx.other
+        return g, xp_of(g).zeros(shape, dtype=dtype)
 
 
 class Recorded:
@@ -48,28 +66,28 @@ class Recorded:
 
     # -- elementwise -----------------------------------------------------------------------
     def exp(self, a: Any) -> TensorBase:
-        return elementwise.exp(a)
+        return elementwise.exp(self._tensor(a))
 
     def log(self, a: Any) -> TensorBase:
-        return elementwise.log(a)
+        return elementwise.log(self._tensor(a))
 
     def log1p(self, a: Any) -> TensorBase:
-        return elementwise.Log1p.apply(a)
+        return elementwise.Log1p.apply(self._tensor(a))
 
     def sqrt(self, a: Any) -> TensorBase:
-        return elementwise.sqrt(a)
+        return elementwise.sqrt(self._tensor(a))
 
     def sin(self, a: Any) -> TensorBase:
-        return elementwise.sin(a)
+        return elementwise.sin(self._tensor(a))
 
     def cos(self, a: Any) -> TensorBase:
-        return elementwise.cos(a)
+        return elementwise.cos(self._tensor(a))
 
     def tanh(self, a: Any) -> TensorBase:
-        return elementwise.tanh(a)
+        return elementwise.tanh(self._tensor(a))
 
     def abs(self, a: Any) -> TensorBase:
-        return elementwise.abs(a)
+        return elementwise.abs(self._tensor(a))
 
     def maximum(self, a: Any, b: Any, out: Any = None) -> TensorBase:
         return elementwise.maximum(self._tensor(a), b)
@@ -92,6 +110,10 @@ class Recorded:
 
     def copy(self, a: TensorBase, order: str = "K") -> TensorBase:
         return elementwise.Clone.apply(a)
+
+    def zero_derivative_wrt(self, a: TensorBase, other: TensorBase) -> TensorBase:
+        """``a`` itself, recorded as a function of ``other`` with a zero derivative (Node._apply_backward_recorded)."""
+        return ZeroDerivative.apply(a, other)
 
     # -- new constants ---------------------------------------------------------------------
     def zeros(self, shape: Any, dtype: Any = float) -> TensorBase:
