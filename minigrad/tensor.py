@@ -20,6 +20,7 @@ from ._convert import as_array
 from ._format import tensor_repr
 from ._grad_mode import is_grad_enabled
 from .autograd.api import backward as _autograd_backward
+from .autograd.engine import run_backward
 from .autograd.function import raise_device_mismatch
 from .autograd.graph import TensorBase, increment_version, named
 from .ops import elementwise as _ew
@@ -128,6 +129,11 @@ class Tensor(TensorBase):
         ``create_graph``: record the backward pass, so that ``.grad`` has a history and can be
         differentiated again (see minigrad/autograd/api.py).
         """
+        if gradient is None and inputs is None and not create_graph and self.requires_grad and self._data.size == 1:
+            g = self._data.copy()  # the call of nearly every training step, without autograd.backward's checks
+            g.fill(1)
+            run_backward([self], [g], bool(retain_graph))
+            return
         _autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:

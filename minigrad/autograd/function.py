@@ -172,19 +172,22 @@ def _saved_versions(ctx: Node, inputs: tuple, outputs: tuple, edges: list) -> tu
     reference cycle). A recorded backward puts the saved tensors back into the graph from these.
     """
     entries = []
+    raw = ctx.fn.raw
     k = -1
     for s in ctx.saved:
         k += 1
         if s is None:
             continue
-        array = s._data if isinstance(s, TensorBase) else s  # a user's Function saves tensors (detached)
+        array = s if raw else s._data  # a user's Function saves tensors (detached)
         t = source = None
-        for i, a in enumerate(inputs):
+        for a, edge in zip(inputs, edges):
             if getattr(a, "_data", None) is array:
-                t, source = a, edges[i]
+                t, source = a, edge
                 break
         else:
-            for j, o in enumerate(outputs):
+            j = -1
+            for o in outputs:
+                j += 1
                 if o._data is array:
                     t, source = o, (j if o.grad_fn is ctx else None)
                     break

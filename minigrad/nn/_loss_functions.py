@@ -288,17 +288,11 @@ class CrossEntropy(Op):
     @staticmethod
     def backward(ctx, g):
         probs, picks = ctx.saved_tensors
-        grad = xp_of(probs).copy(probs, order="C")  # C order: reshape(-1) below must be a view
-        grad.reshape(-1)[picks] -= 1  # a view of grad
-        xp = xp_of(grad)
-        if ctx.reduction == "none":
-            return xp.multiply(grad, g[:, None], out=grad)  # in place on arrays; a new tensor when recorded
-        return xp.multiply(grad, g / probs.shape[0] if ctx.reduction == "mean" else g, out=grad)
-
-    @staticmethod
-    def backward_scratch(ctx, grad_nbytes, numel):
-        shape, dtype = ctx.input_meta[0]
-        return math.prod(shape) * dtype.itemsize  # a copy of the probabilities, minus one at the targets
+        # (probs - one_hot) * scale as probs * scale, minus scale at the targets (torch's order of operations)
+        scale = g / probs.shape[0] if ctx.reduction == "mean" else g
+        grad = probs * (scale[:, None] if ctx.reduction == "none" else scale)  # a new array: C order
+        grad.reshape(-1)[picks] -= scale  # through a view of grad
+        return grad  # the only array it makes: no scratch
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
