@@ -36,19 +36,7 @@ TOL = 1e-10
 # -- input specs (as tests/test_ops.py): functions of a NumPy generator --------------------------------------------
 
 
-def N(*shape):
-    """Standard normal float64 values: a leaf that requires grad."""
-    return lambda rng: np.asarray(rng.standard_normal(shape))
-
-
-def Pos(*shape):
-    """Positive values in [0.5, 2] (log, sqrt, pow bases, divisors)."""
-    return lambda rng: np.asarray(rng.uniform(0.5, 2.0, shape))
-
-
-def Away(*shape):
-    """|x| in [0.2, 2]: away from the kinks of abs, relu, sign at 0."""
-    return lambda rng: np.asarray(rng.uniform(0.2, 2.0, shape) * rng.choice([-1.0, 1.0], shape))
+from test_ops import Away, N, Pos  # noqa: E402  (the same input specs as the first-order tests)
 
 
 def Unit(*shape):

@@ -1,33 +1,12 @@
 """The double-backprop examples (newton.py, hessian_curvature.py) in their fast mode, checked against
 independent numbers: closed-form Hessians, and torch's own Hessian of the same network."""
 
-import contextlib
-import importlib.util
-import io
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def load_example(name: str):
-    """Import examples/<name>.py as a module (examples/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
-    spec.loader.exec_module(module)
-    return module
-
-
-def quietly(fn, *args, **kwargs):
-    with contextlib.redirect_stdout(io.StringIO()):
-        return fn(*args, **kwargs)
-
+from test_examples import PNG_MAGIC, load_example, quietly  # the first examples' helpers
 
 # ---- newton ---------------------------------------------------------------------------------------
 
