@@ -9,7 +9,7 @@ import torch
 from conftest import assert_close, to_np
 
 import minigrad
-from minigrad.autograd import gradcheck
+from minigrad.autograd import gradcheck, gradgradcheck
 
 # -- input specs: each is a function of a NumPy generator, or a plain Python value -----------------------------
 
@@ -427,6 +427,13 @@ def test_float32_keeps_dtype_vs_torch(case):
 def test_gradcheck(case):
     mg_in = _inputs(minigrad, _values(case, seed=7))
     assert gradcheck(lambda *xs: case.fn(minigrad, *xs), mg_in, eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+@pytest.mark.parametrize("case", [c.param() for c in ALL_CASES if c.fd])
+def test_gradgradcheck(case):
+    """Second derivatives (the recorded backward) against finite differences of first derivatives."""
+    mg_in = _inputs(minigrad, _values(case, seed=7))
+    assert gradgradcheck(lambda *xs: case.fn(minigrad, *xs), mg_in, eps=1e-6, atol=1e-5, rtol=1e-3)
 
 
 def test_gradcheck_catches_a_wrong_gradient():
