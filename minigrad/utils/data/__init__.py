@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy
 
-from .. import _backend
-from ..tensor import Tensor
-from .idx import load_idx  # noqa: F401  (MNIST files: minigrad.utils.data.load_idx)
+from ... import _backend
+from ...tensor import Tensor
+from ..idx import load_idx  # noqa: F401  (MNIST files: minigrad.utils.data.load_idx)
 
 
 class Dataset:
