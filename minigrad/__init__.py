@@ -26,7 +26,7 @@ from .tensor import Size, Tensor
 clip = clamp
 concat = concatenate = cat
 
-from . import accelerator, autograd, backends, cuda, nn, optim, utils  # noqa: E402
+from . import accelerator, autograd, backends, cuda, distributed, nn, optim, utils  # noqa: E402
 from . import viz  # noqa: E402,F401
 from . import memory  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402

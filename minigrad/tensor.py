@@ -120,6 +120,18 @@ class Tensor(TensorBase):
         node.hooks.sort(key=lambda h: getattr(h[1], "retains_grad", False))
         return RemovableHandle(node.hooks, on_array)
 
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
+        """Call ``hook(tensor)`` after a backward has added this leaf's gradient into ``.grad`` (once per
+        backward, with the total). Data-parallel training reduces gradients across processes from here."""
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append((0, hook))
+        return RemovableHandle(self._post_accumulate_hooks, hook)
+
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
         """Add the gradient of this tensor into ``.grad`` of every leaf it depends on, or only of ``inputs``.

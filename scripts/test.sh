@@ -3,6 +3,6 @@
 # tests' oracle) and runs the whole test suite. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh test,examples
+bash scripts/setup.sh test,examples,distributed
 venv="${MINIGRAD_VENV:-.venv}"
 "$venv/bin/python" -m pytest -q "$@"

@@ -66,6 +66,7 @@ class TensorBase:
     _output_nr = 0  # which output of grad_fn this tensor is
     _accumulator: AccumulateGrad | None = None  # a leaf's AccumulateGrad node, made on first use
     _leaf_hooks: list | None = None  # a leaf's gradient hooks: (0, fn) pairs
+    _post_accumulate_hooks: list | None = None  # a leaf's hooks run after .grad is updated: (0, fn(leaf)) pairs
     _retains_grad = False
     _vc: VersionCounter | None = None  # made on first use; a view shares its base's
     _base: TensorBase | None = None  # the tensor this one is a view of (torch's ``._base``)
@@ -413,9 +414,10 @@ class AccumulateGrad(Node):
         return "AccumulateGrad"
 
     def waits_for_total(self) -> bool:
-        """True if the leaf has hooks: the engine then sums its gradients first (its hooks see the total)."""
+        """True if the leaf has hooks: the engine then sums its gradients first (its hooks see the total, and
+        post-accumulate hooks run once, when ``.grad`` is final for this backward)."""
         leaf = self._variable()
-        return leaf is not None and bool(leaf._leaf_hooks)
+        return leaf is not None and bool(leaf._leaf_hooks or leaf._post_accumulate_hooks)
 
     def accumulate(self, g: Any, owned: bool) -> None:
         """Add the gradient ``g`` into ``leaf.grad``.
@@ -429,19 +431,22 @@ class AccumulateGrad(Node):
             return
         if isinstance(g, TensorBase):  # a recorded backward (create_graph)
             self._accumulate_recorded(leaf, g, owned)
-            return
-        if leaf._leaf_hooks:  # kept on the tensor: this node lives only as long as a graph uses it
-            for _, hook in leaf._leaf_hooks:
-                result = hook(leaf._wrap(g))
-                if result is not None:
-                    g, owned = result._data, False
-        dtype = leaf._data.dtype
-        if g.dtype is not dtype and g.dtype != dtype:
-            g, owned = g.astype(dtype), True
-        if leaf._grad is None:  # the engine's own array, of the leaf's shape and dtype: no checks needed
-            leaf._grad = leaf._wrap(g if owned else g.copy())
         else:
-            leaf._grad._data += g
+            if leaf._leaf_hooks:  # kept on the tensor: this node lives only as long as a graph uses it
+                for _, hook in leaf._leaf_hooks:
+                    result = hook(leaf._wrap(g))
+                    if result is not None:
+                        g, owned = result._data, False
+            dtype = leaf._data.dtype
+            if g.dtype is not dtype and g.dtype != dtype:
+                g, owned = g.astype(dtype), True
+            if leaf._grad is None:  # the engine's own array, of the leaf's shape and dtype: no checks needed
+                leaf._grad = leaf._wrap(g if owned else g.copy())
+            else:
+                leaf._grad._data += g
+        if leaf._post_accumulate_hooks:  # torch's register_post_accumulate_grad_hook: after .grad is final
+            for _, hook in leaf._post_accumulate_hooks:
+                hook(leaf)
 
     @staticmethod
     def _accumulate_recorded(leaf: TensorBase, g: TensorBase, owned: bool) -> None:

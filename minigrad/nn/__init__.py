@@ -1,6 +1,6 @@
 """Neural-network building blocks with torch's names: ``Module``, layers, losses, ``functional``, ``init``."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import ModuleList, Sequential
 from .dropout import Dropout
