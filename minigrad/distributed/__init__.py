@@ -16,6 +16,7 @@ The backend names torch's CPU scripts use (``"gloo"``, ``"mpi"``) both mean MPI 
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import numpy
@@ -199,6 +200,25 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
         raise ValueError(f"world_size={world_size}, rank={rank} given, but MPI started this process as rank "
                          f"{group.rank} of {group.size} (start it with mpiexec -n {world_size})")
     _group = group
+    if group.size > 1:
+        _abort_job_on_uncaught_exceptions(group)
+
+
+def _abort_job_on_uncaught_exceptions(group: _MPIGroup) -> None:
+    """Make an uncaught exception in one process end the whole job (``MPI_Abort``) after its traceback.
+
+    Otherwise the other processes would wait forever in their next collective for the one that died.
+    """
+    previous = sys.excepthook
+
+    def hook(kind: type, value: BaseException, tb: Any) -> None:
+        previous(kind, value, tb)
+        sys.stderr.write(f"minigrad.distributed: rank {group.rank} raised {kind.__name__}; aborting all "
+                         f"{group.size} processes\n")
+        sys.stderr.flush()
+        group.mpi.COMM_WORLD.Abort(1)
+
+    sys.excepthook = hook
 
 
 def destroy_process_group(group: Any = None) -> None:
