@@ -1,411 +1,344 @@
-"""``vjp``, ``jvp``, ``jacobian``, ``hessian``, ``hvp`` and ``vhp``, as ``torch.autograd.functional``.
+"""Derivatives of whole functions: ``vjp``, ``jvp``, ``jacobian``, ``hessian``, ``hvp`` and ``vhp``.
 
-Everything is built on ``grad`` (minigrad/autograd/api.py), with torch's signatures, return
-structures, ``strict`` checks and error messages. Notation, for ``func`` at the point ``inputs``:
-``J`` is the Jacobian of the outputs with respect to the inputs, and, for a function with one
-scalar output, ``H`` is its Hessian (the Jacobian of its gradient).
+For ``func`` at the point ``inputs``, ``J`` is the Jacobian of its outputs with respect to its inputs
+and, when ``func`` returns one scalar, ``g`` is its gradient and ``H`` its Hessian (the Jacobian of
+``g``). Everything is made of ``grad`` (minigrad/autograd/api.py), that is of backward passes:
 
-Return structures follow how things were passed: a result that matches the inputs is a tuple if
-``inputs`` was a tuple and a single tensor otherwise; likewise for the outputs. ``jacobian`` of a
-function of several inputs (a tuple) and several outputs (a tuple) is a tuple of tuples,
-``jacobian[i][j]`` that of output ``i`` with respect to input ``j``, of shape
-``output_i.shape + input_j.shape``.
+* ``J^T v`` is one backward pass with ``v``;
+* ``J v`` too, once the backward pass is seen as a function: ``u -> J^T u`` is linear in ``u``, so
+  its own vjp with ``v`` is ``J v`` (minigrad has no forward mode, so this "double backward" stands in);
+* ``J`` row by row: row ``k`` is ``J^T e_k`` for the one-hot ``e_k``, a backward pass per output element;
+* ``H``, ``H v`` and ``v^T H`` are the same three applied to a recorded ``g``.
 
-Results are detached unless ``create_graph=True``: then they are computed with a recorded
-backward, and can be differentiated again.
-
-Forward mode: minigrad has no forward-mode AD. ``jvp`` uses the double-backward trick (as torch
-does); ``vectorize=True`` computes the same values as the default, one backward pass per row;
-``strategy="forward-mode"`` raises what torch raises without ``vectorize``, and with it computes
-the Jacobian in reverse mode.
+The behaviour (signatures, return structures, ``strict`` checks, error texts) is torch's
+``torch.autograd.functional``: results come back as the arguments came in (a tensor, or a tuple,
+and for ``jacobian`` and ``hessian`` a tuple of tuples), detached unless ``create_graph=True``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .._backend import xp_of
-from .._grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
+from .._grad_mode import enable_grad
 from .api import grad
 from .graph import TensorBase
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
-_MODULE = "minigrad.autograd.functional"
+Tensors = TensorBase | tuple[TensorBase, ...]
+
+_OUTPUTS = "outputs of the user-provided function"
+_HERE = "minigrad.autograd.functional.jacobian"
+_STRATEGIES = ("forward-mode", "reverse-mode")
+
+# torch's texts, word for word; {i} is an index in the tuple being checked, {out} an output's index.
+_NO_GRAD_OUTPUT = ("Output {i} of the user-provided function does not require gradients. The outputs must be computed "
+                   "in a differentiable manner from the input when running in strict mode.")
+_UNUSED_INPUT = ("The output of the user-provided function is independent of input {i}. This is not allowed in "
+                 "strict mode.")
+_UNUSED_IN_ROW = ("Output {out} of the user-provided function is independent of input {i}. This is not allowed in "
+                  "strict mode.")
+_CONSTANT_JACOBIAN = ("The jacobian of the user-provided function is independent of input {i}. This is not allowed in "
+                      "strict mode when create_graph=True.")
+_CONSTANT_HESSIAN = ("The hessian of the user-provided function is independent of input {i}. This is not allowed in "
+                     "strict mode when create_graph=True.")
+_CONSTANT_BACKWARD = ("The gradient with respect to input {i} is independent of the inputs of the user-provided "
+                      "function. This is not allowed in strict mode.")
+_UNUSED_DUMMY = ("The gradient with respect to the input is independent of entry {i} in the grad_outputs when using "
+                 "the double backward trick to compute forward mode gradients. This is not allowed in strict mode.")
+_UNUSED_IN_GRADIENT = ("The jacobian of the user-provided function is independent of input {i}. This is not allowed in "
+                       "strict mode.")
+_UNUSED_HVP_DUMMY = ("The hessian of the user-provided function is independent of entry {i} in the grad_jacobian. This "
+                     "is not allowed in strict mode as it prevents from using the double backward trick to replace "
+                     "forward mode AD.")
+_CONSTANT_GRADIENT = ("While computing the hessian, found that the jacobian of the user-provided function with respect "
+                      "to input {i} is independent of the input. This is not allowed in strict mode. You should ensure "
+                      "that your function is twice differentiable and that the jacobian depends on the inputs (this "
+                      "would be violated by a linear function for example).")
 
 
-# -- helpers (torch's, in minigrad's words) ---------------------------------------------------------------
-def _as_tuple(inp: Any, arg_name: str, fn_name: str) -> tuple[bool, tuple]:
-    """Whether ``inp`` was a tuple, and ``inp`` as a tuple of tensors (torch's TypeError otherwise)."""
-    is_inp_tuple = isinstance(inp, tuple)
-    if not is_inp_tuple:
-        inp = (inp,)
-    for i, el in enumerate(inp):
-        if not isinstance(el, TensorBase):
-            if is_inp_tuple:
-                raise TypeError(f"The {arg_name} given to {fn_name} must be either a Tensor or a tuple of Tensors but "
-                                f"the value at index {i} has type {type(el)}.")
-            raise TypeError(f"The {arg_name} given to {fn_name} must be either a Tensor or a tuple of Tensors but the "
-                            f"given {arg_name} has type {type(el)}.")
-    return is_inp_tuple, inp
+# -- helpers ----------------------------------------------------------------------------------------------
+def _tensors(value: Any, what: str, fn_name: str) -> tuple[tuple, bool]:
+    """A tuple of tensors, and whether the caller passed a tuple (torch's TypeError for anything else)."""
+    was_tuple = isinstance(value, tuple)
+    tensors = value if was_tuple else (value,)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, TensorBase):
+            which = f"the value at index {i}" if was_tuple else f"the given {what}"
+            raise TypeError(f"The {what} given to {fn_name} must be either a Tensor or a tuple of Tensors but {which} "
+                            f"has type {type(t)}.")
+    return tensors, was_tuple
 
 
-def _tuple_postprocess(res: Any, to_unpack: Any) -> Any:
-    """Undo ``_as_tuple``: unwrap one level (bool) or two levels (a pair of bools: outer, inner)."""
-    if isinstance(to_unpack, tuple):
-        if not to_unpack[1]:
-            res = tuple(el[0] for el in res)
-        if not to_unpack[0]:
-            res = res[0]
-    elif not to_unpack:
-        res = res[0]
-    return res
+def _result(tensors: tuple, was_tuple: bool, create_graph: bool) -> Any:
+    """The caller's structure back; detached, unless the caller wants to differentiate the results again."""
+    if not create_graph:
+        tensors = tuple(t.detach() for t in tensors)
+    return tensors if was_tuple else tensors[0]
 
 
-def _grad_preprocess(inputs: tuple, create_graph: bool, need_graph: bool) -> tuple:
-    """New tensor objects for the inputs: views that keep their history when ``create_graph`` (so that
-    the results can be differentiated with respect to the caller's tensors), detached ones otherwise."""
-    res = []
-    for inp in inputs:
-        if create_graph and inp.requires_grad:
-            res.append(inp.view_as(inp))
-        else:
-            res.append(inp.detach().requires_grad_(need_graph))
-    return tuple(res)
+def _fresh(tensors: tuple, create_graph: bool, requires_grad: bool = True) -> tuple:
+    """New tensor objects to work with, so that the caller's are left alone: with create_graph, views that keep
+    the caller's history (the results must stay differentiable with respect to the caller's tensors)."""
+    return tuple(t.view_as(t) if create_graph and t.requires_grad else t.detach().requires_grad_(requires_grad)
+                 for t in tensors)
 
 
-def _grad_postprocess(inputs: tuple, create_graph: bool) -> tuple:
-    """Detach the results unless ``create_graph`` (nested tuples too)."""
-    if isinstance(inputs[0], TensorBase):
-        return inputs if create_graph else tuple(inp.detach() for inp in inputs)
-    return tuple(_grad_postprocess(inp, create_graph) for inp in inputs)
+def _v_tensors(v: Any, like: tuple, like_tuple: bool, fn_name: str, create_graph: bool) -> tuple | None:
+    """v as a tuple of tensors shaped like ``like`` (the outputs for vjp, the inputs otherwise), with torch's
+    errors. None stays None: ``grad`` then starts from 1, which only means something for a single element."""
+    if v is None:
+        if len(like) != 1 or like[0].numel() != 1:
+            what = ("the user-provided function returns a single Tensor" if fn_name == "vjp"
+                    else "the input to the user-provided function is a single Tensor")
+            raise RuntimeError(f"The vector v can only be None if {what} with a single element.")
+        return None
+    vs, _ = _tensors(v, "v", fn_name)
+    if len(vs) != len(like):
+        raise RuntimeError(f"v is a tuple of invalid length: should be {len(like)} but got {len(vs)}." if like_tuple
+                           else "The given v should contain a single Tensor.")
+    for i, (a, b) in enumerate(zip(vs, like)):
+        if a.size() != b.size():
+            where = f"Entry {i} in " if like_tuple else ""
+            raise RuntimeError(f"{where}v has invalid size: should be {b.size()} but got {a.size()}.")
+    return _fresh(vs, create_graph, requires_grad=False)
 
 
-def _validate_v(v: tuple, other: tuple, is_other_tuple: bool) -> None:
-    if len(other) != len(v):
-        if is_other_tuple:
-            raise RuntimeError(f"v is a tuple of invalid length: should be {len(other)} but got {len(v)}.")
-        raise RuntimeError("The given v should contain a single Tensor.")
-    for idx, (el_v, el_other) in enumerate(zip(v, other)):
-        if el_v.size() != el_other.size():
-            prepend = f"Entry {idx} in " if is_other_tuple else ""
-            raise RuntimeError(f"{prepend}v has invalid size: should be {el_other.size()} but got {el_v.size()}.")
+def _grads(outputs: tuple, wrt: tuple, weights: tuple | None, create_graph: bool,
+           retain_graph: bool | None = None) -> tuple:
+    """The gradient of ``sum_i weights_i . outputs_i`` with respect to each of ``wrt``, None where none arrives.
 
-
-def _check_requires_grad(inputs: tuple, input_type: str, strict: bool) -> None:
-    """In strict mode, torch's errors for a result that does not depend on the inputs."""
-    if not strict:
-        return
-    for i, inp in enumerate(inputs):
-        if inp is None:  # only for grad_inputs
-            raise RuntimeError(f"The output of the user-provided function is independent of input {i}. This is not "
-                               "allowed in strict mode.")
-        if not inp.requires_grad:
-            if input_type == "hessian":
-                raise RuntimeError(f"The hessian of the user-provided function with respect to input {i} is "
-                                   "independent of the input. This is not allowed in strict mode. You should ensure "
-                                   "that your function is thrice differentiable and that the hessian depends on the "
-                                   "inputs.")
-            if input_type == "jacobian":
-                raise RuntimeError("While computing the hessian, found that the jacobian of the user-provided function "
-                                   f"with respect to input {i} is independent of the input. This is not allowed in "
-                                   "strict mode. You should ensure that your function is twice differentiable and "
-                                   "that the jacobian depends on the inputs (this would be violated by a linear "
-                                   "function for example).")
-            if input_type == "grad_inputs":
-                raise RuntimeError(f"The gradient with respect to input {i} is independent of the inputs of the "
-                                   "user-provided function. This is not allowed in strict mode.")
-            raise RuntimeError(f"Output {i} of the user-provided function does not require gradients. The outputs "
-                               "must be computed in a differentiable manner from the input when running in strict "
-                               "mode.")
-
-
-def _autograd_grad(outputs: tuple, inputs: tuple, grad_outputs: tuple | None = None, create_graph: bool = False,
-                   retain_graph: bool | None = None) -> tuple:
-    """``grad`` that skips outputs that are None or need no gradient (None for every input when none is left)."""
-    if grad_outputs is None:
-        grad_outputs = (None,) * len(outputs)
-    kept = [(out, g) for out, g in zip(outputs, grad_outputs) if out is not None and out.requires_grad]
+    Outputs that are None or constants are left out: they add nothing, and ``grad`` would refuse them.
+    """
+    weights = (None,) * len(outputs) if weights is None else weights
+    kept = [(y, w) for y, w in zip(outputs, weights) if y is not None and y.requires_grad]
     if not kept:
-        return (None,) * len(inputs)
-    return grad(tuple(o for o, _ in kept), inputs, tuple(g for _, g in kept), allow_unused=True,
-                create_graph=create_graph, retain_graph=retain_graph)
+        return (None,) * len(wrt)
+    return grad(tuple(y for y, _ in kept), wrt, tuple(w for _, w in kept), retain_graph=retain_graph,
+                create_graph=create_graph, allow_unused=True)
 
 
 def _zeros_like(t: TensorBase) -> TensorBase:
-    """A constant tensor of zeros with ``t``'s shape, dtype and device."""
     return t._wrap(xp_of(t._data).zeros_like(t._data))
 
 
-def _fill_in_zeros(grads: tuple, refs: tuple, strict: bool, create_graph: bool, stage: str) -> tuple:
-    """Zeros for the None gradients (of inputs the result does not depend on), or torch's strict errors."""
-    res = []
-    for i, grads_i in enumerate(grads):
-        if grads_i is None:
+def _fill(grads: tuple, like: tuple, strict: bool = False, create_graph: bool = False, missing: str = "",
+          constant: str = "", out: int | None = None) -> tuple:
+    """Zeros (shaped like ``like``) where no gradient arrived, or strict mode's error. With create_graph,
+    strict mode also refuses a constant gradient: differentiating it again would silently give zeros."""
+    filled = []
+    for i, (g, ref) in enumerate(zip(grads, like)):
+        if g is None:
             if strict:
-                if stage == "back":
-                    raise RuntimeError(f"The output of the user-provided function is independent of input {i}. This "
-                                       "is not allowed in strict mode.")
-                if stage == "back_trick":
-                    raise RuntimeError(f"The gradient with respect to the input is independent of entry {i} in the "
-                                       "grad_outputs when using the double backward trick to compute forward mode "
-                                       "gradients. This is not allowed in strict mode.")
-                if stage == "double_back":
-                    raise RuntimeError(f"The jacobian of the user-provided function is independent of input {i}. This "
-                                       "is not allowed in strict mode.")
-                raise RuntimeError(f"The hessian of the user-provided function is independent of entry {i} in the "
-                                   "grad_jacobian. This is not allowed in strict mode as it prevents from using the "
-                                   "double backward trick to replace forward mode AD.")
-            grads_i = _zeros_like(refs[i])
-        elif strict and create_graph and not grads_i.requires_grad:
-            what = "hessian" if "double" in stage else "jacobian"
-            raise RuntimeError(f"The {what} of the user-provided function is independent of input {i}. This is not "
-                               "allowed in strict mode when create_graph=True.")
-        res.append(grads_i)
-    return tuple(res)
+                raise RuntimeError(missing.format(i=i, out=out))
+            g = _zeros_like(ref)
+        elif strict and create_graph and not g.requires_grad:
+            raise RuntimeError(constant.format(i=i, out=out))
+        filled.append(g)
+    return tuple(filled)
 
 
-def _prepare_v(v: Any, fn_name: str, create_graph: bool, other: tuple, is_other_tuple: bool) -> tuple:
-    _, v = _as_tuple(v, "v", fn_name)
-    v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-    _validate_v(v, other, is_other_tuple)
-    return v
+def _strict_check(tensors: tuple, constant: str, missing: str | None = None) -> None:
+    """Strict mode's error for the first tensor that is missing or does not depend on the inputs."""
+    for i, t in enumerate(tensors):
+        if t is None and missing is not None:
+            raise RuntimeError(missing.format(i=i))
+        if t is None or not t.requires_grad:
+            raise RuntimeError(constant.format(i=i))
 
 
-def _scalar_output(func: Callable[..., Any], inputs: tuple, strict: bool, fn_name: str) -> tuple[bool, tuple]:
-    """Run ``func`` for hvp / vhp, and check that it returned one single-element tensor."""
-    is_outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", fn_name)
-    _check_requires_grad(outputs, "outputs", strict=strict)
-    if is_outputs_tuple or not isinstance(outputs[0], TensorBase):
+def _scalar_and_gradient(func: Callable[..., Any], xs: tuple, strict: bool, fn_name: str) -> tuple[TensorBase, tuple]:
+    """``f(xs)``, which must be one single-element tensor, and its gradient ``g`` (None for an input ``f`` does
+    not use), recorded so that it can be differentiated again."""
+    ys, was_tuple = _tensors(func(*xs), _OUTPUTS, fn_name)
+    if strict:
+        _strict_check(ys, _NO_GRAD_OUTPUT)
+    if was_tuple:
         raise RuntimeError(f"The function given to {fn_name} should return a single Tensor")
-    if outputs[0].numel() != 1:
+    if ys[0].numel() != 1:
         raise RuntimeError(f"The Tensor returned by the function given to {fn_name} should contain a single element")
-    return is_outputs_tuple, outputs
+    return ys[0], _grads(ys, xs, None, create_graph=True)
+
+
+def _one_hots(y: TensorBase) -> Iterator[TensorBase]:
+    """``e_k`` shaped like ``y``, for each element ``k`` of ``y`` (made one at a time: n of them take n^2 numbers)."""
+    xp = xp_of(y._data)
+    for k in range(y.numel()):
+        e = xp.zeros(y.numel(), dtype=y._data.dtype)
+        e[k] = 1
+        yield y._wrap(e.reshape(y._data.shape))
+
+
+def _stack(rows: list, y: TensorBase, x: TensorBase) -> TensorBase:
+    """The rows of the block ``dy/dx`` stacked into the shape ``y.shape + x.shape`` (recorded if they have history)."""
+    shape = tuple(y.shape) + tuple(x.shape)
+    if not rows:  # y has no elements, and stack refuses an empty list
+        return x._wrap(xp_of(x._data).zeros(shape, dtype=x._data.dtype))
+    return xp_of(rows[0]).stack(rows, axis=0).reshape(shape)
 
 
 # -- public API ---------------------------------------------------------------------------------------------
-def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
+def vjp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
-    """Vector-Jacobian product: ``(func(inputs), v^T J)``, i.e. ``J^T v``, shaped like the inputs.
+    """``(func(inputs), J^T v)``, the vector-Jacobian product, shaped like the inputs.
 
-    ``v`` has the outputs' shapes; it may be None when ``func`` returns a single one-element tensor
-    (then ``v = 1`` and the result is the gradient). Cost: one forward and one backward pass.
-    ``strict=True`` raises where an input does not affect the outputs (instead of giving zeros).
+    ``v`` is shaped like the outputs (None for a single-element output: then ``J^T v`` is the gradient).
+    Cost: one forward pass, one backward pass. ``strict=True`` raises, rather than give zeros, for an
+    input the outputs do not depend on.
     """
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "vjp")
-        _check_requires_grad(outputs, "outputs", strict=strict)
-        if v is not None:
-            v = _prepare_v(v, "vjp", create_graph, outputs, is_outputs_tuple)
-        elif len(outputs) != 1 or outputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function returns a single Tensor "
-                               "with a single element.")
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "back")
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_inputs_tuple)
+        xs, inputs_tuple = _tensors(inputs, "inputs", "vjp")
+        xs = _fresh(xs, create_graph)
+        ys, outputs_tuple = _tensors(func(*xs), _OUTPUTS, "vjp")
+        if strict:
+            _strict_check(ys, _NO_GRAD_OUTPUT)
+        vs = _v_tensors(v, ys, outputs_tuple, "vjp", create_graph)
+        jt_v = _grads(ys, xs, vs, create_graph)
+        jt_v = _fill(jt_v, xs, strict, create_graph, _UNUSED_INPUT, _CONSTANT_JACOBIAN)
+    return _result(ys, outputs_tuple, create_graph), _result(jt_v, inputs_tuple, create_graph)
 
 
-def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
+def jvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
-    """Jacobian-vector product: ``(func(inputs), J v)``, shaped like the outputs.
+    """``(func(inputs), J v)``, the Jacobian-vector product, shaped like the outputs.
 
-    ``v`` has the inputs' shapes; it may be None when the input is a single one-element tensor.
-    Computed with the double-backward trick, as torch does: ``g -> J^T g`` is linear in ``g``, so
-    ``J v`` is the vjp of that map with ``v``: one forward pass, one recorded backward pass with a
-    dummy ``g`` (zeros that require grad), and one backward pass through that backward.
+    ``v`` is shaped like the inputs (None for a single-element input). The backward pass
+    ``u -> J^T u``, recorded with a dummy ``u``, is linear in ``u`` with Jacobian ``J^T``; a backward
+    pass through it with ``v`` gives ``(J^T)^T v = J v``. Cost: one forward pass, two backward passes.
     """
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        if v is not None:
-            v = _prepare_v(v, "jvp", create_graph, inputs, is_inputs_tuple)
-        elif len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a single "
-                               "Tensor with a single element.")
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jvp")
-        _check_requires_grad(outputs, "outputs", strict=strict)
-        # The backward is linear in grad_outputs: their value does not matter (zeros: no inf or nan)
-        grad_outputs = tuple(_zeros_like(out).requires_grad_() for out in outputs)
-        grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
-        _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_outputs_tuple)
+        xs, inputs_tuple = _tensors(inputs, "inputs", "jvp")
+        xs = _fresh(xs, create_graph)
+        vs = _v_tensors(v, xs, inputs_tuple, "jvp", create_graph)
+        ys, outputs_tuple = _tensors(func(*xs), _OUTPUTS, "jvp")
+        if strict:
+            _strict_check(ys, _NO_GRAD_OUTPUT)
+        # the backward is linear in u, so u's value does not matter: zeros can hold no inf or nan
+        u = tuple(_zeros_like(y).requires_grad_() for y in ys)
+        jt_u = _grads(ys, xs, u, create_graph=True)
+        if strict:
+            _strict_check(jt_u, _CONSTANT_BACKWARD, missing=_UNUSED_INPUT)
+        jv = _grads(jt_u, u, vs, create_graph)
+        jv = _fill(jv, ys, strict, create_graph, _UNUSED_DUMMY, _CONSTANT_JACOBIAN)
+    return _result(ys, outputs_tuple, create_graph), _result(jv, outputs_tuple, create_graph)
 
 
-def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, strict: bool = False,
+def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = False, strict: bool = False,
              vectorize: bool = False, strategy: str = "reverse-mode") -> Any:
-    """The Jacobian ``J[i][j] = d output_i / d input_j``, of shape ``output_i.shape + input_j.shape``.
+    """``J[i][j] = d output_i / d input_j``, of shape ``output_i.shape + input_j.shape``.
 
-    A single tensor when ``inputs`` is one tensor and ``func`` returns one; a tuple when one of the
-    two is a tuple; a tuple (over outputs) of tuples (over inputs) when both are. Each row
-    ``e_k^T J`` is a vjp with a one-hot vector: one forward pass, then one backward pass per output
-    element (the graph is kept between them). ``vectorize=True`` gives the same values the same way.
+    Row ``k`` of ``J[i]`` is ``J^T e_k`` for the one-hot ``e_k`` of output ``i``'s element ``k``.
+    Cost: one forward pass, one backward pass per output element (``vectorize=True`` gives the
+    same values the same way). A tensor, a tuple when the inputs or the outputs were a tuple, a
+    tuple (over outputs) of tuples (over inputs) when both were.
     """
-    if strategy not in ("forward-mode", "reverse-mode"):
+    if strategy not in _STRATEGIES:
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your function '
                              'has more outputs than inputs, "forward-mode" tends to be more performant. Otherwise, '
                              'prefer to use "reverse-mode".')
     if strategy == "forward-mode":
-        if create_graph:
-            raise NotImplementedError(f"{_MODULE}.jacobian: `create_graph=True` and `strategy=\"forward-mode\"` are "
-                                      "not supported together (yet). Please either set `create_graph=False` or "
-                                      "`strategy=\"reverse-mode\"`.")
-        if strict:
-            raise RuntimeError(f"{_MODULE}.jacobian: `strict=True` and `strategy=\"forward-mode\"` are not supported "
-                               "together (yet). Please either set `strict=False` or `strategy=\"reverse-mode\"`.")
-        _as_tuple(inputs, "inputs", "jacobian")
-        if not vectorize:
-            raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
-                                      "only implemented for `vectorize=True`.")
-        # minigrad has no forward mode: the same Jacobian, in reverse mode, in torch's forward-mode structure
-        # (its blocks come in lists there: a list of lists for tuples of inputs and outputs)
-        result = jacobian(func, inputs, vectorize=True)
-        is_inputs_tuple = isinstance(inputs, tuple)
-        if isinstance(result, tuple) and is_inputs_tuple:
-            return [list(r) for r in result] if isinstance(result[0], tuple) else list(result)
-        return result
-
+        return _forward_mode_jacobian(func, inputs, create_graph, strict, vectorize)
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
-        _check_requires_grad(outputs, "outputs", strict=strict)
-        if vectorize and strict:
-            raise RuntimeError(f"{_MODULE}.jacobian: `strict=True` and `vectorized=True` are not supported together. "
-                               "Please either set `strict=False` or `vectorize=False`.")
-
-        result = []
-        for i, out in enumerate(outputs):
-            rows: tuple[list, ...] = tuple([] for _ in inputs)
-            n = out.numel()
-            xp = xp_of(out._data)
-            for k in range(n):
-                seed = xp.zeros(n, dtype=out._data.dtype)
-                seed[k] = 1
-                vj = _autograd_grad((out,), inputs, (out._wrap(seed.reshape(out._data.shape)),), retain_graph=True,
-                                    create_graph=create_graph)
-                for el_idx, (rows_el, vj_el, inp_el) in enumerate(zip(rows, vj, inputs)):
-                    if vj_el is not None:
-                        if strict and create_graph and not vj_el.requires_grad:
-                            raise RuntimeError(f"The jacobian of the user-provided function is independent of input "
-                                               f"{i}. This is not allowed in strict mode when create_graph=True.")
-                        rows_el.append(vj_el)
-                    else:
-                        if strict:
-                            raise RuntimeError(f"Output {i} of the user-provided function is independent of input "
-                                               f"{el_idx}. This is not allowed in strict mode.")
-                        rows_el.append(_zeros_like(inp_el))
-            result.append(tuple(_stack(rows_el, out, inp) for rows_el, inp in zip(rows, inputs)))
-        result = _grad_postprocess(tuple(result), create_graph)
-        return _tuple_postprocess(result, (is_outputs_tuple, is_inputs_tuple))
+        xs, inputs_tuple = _tensors(inputs, "inputs", "jacobian")
+        xs = _fresh(xs, create_graph)
+        ys, outputs_tuple = _tensors(func(*xs), _OUTPUTS, "jacobian")
+        if strict:
+            _strict_check(ys, _NO_GRAD_OUTPUT)
+        if strict and vectorize:
+            raise RuntimeError(f"{_HERE}: `strict=True` and `vectorized=True` are not supported together. Please "
+                               "either set `strict=False` or `vectorize=False`.")
+        blocks = []
+        for k, y in enumerate(ys):
+            # torch's text names the output's index where it says "input" here
+            constant = _CONSTANT_JACOBIAN.format(i=k)
+            rows = [_fill(_grads((y,), xs, (e,), create_graph, retain_graph=True), xs, strict, create_graph,
+                          _UNUSED_IN_ROW, constant, out=k) for e in _one_hots(y)]
+            block_row = tuple(_stack([row[j] for row in rows], y, x) for j, x in enumerate(xs))
+            blocks.append(_result(block_row, inputs_tuple, create_graph))
+    return tuple(blocks) if outputs_tuple else blocks[0]
 
 
-def _stack(rows: list, out: TensorBase, inp: TensorBase) -> TensorBase:
-    """The rows of one Jacobian block stacked, shaped ``out.shape + inp.shape`` (recorded when they have a history)."""
-    shape = tuple(out.shape) + tuple(inp.shape)
-    if not rows:  # an output with no elements (torch's stack would refuse the empty list)
-        return inp._wrap(xp_of(inp._data).zeros(shape, dtype=inp._data.dtype))
-    return xp_of(rows[0]).stack(rows, axis=0).reshape(shape)
+def _forward_mode_jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool, strict: bool,
+                           vectorize: bool) -> Any:
+    """torch's errors for forward mode; without forward mode, minigrad gives the same Jacobian in reverse mode,
+    in the structure torch's forward mode returns (lists where it has tuples, when the inputs were a tuple)."""
+    if create_graph:
+        raise NotImplementedError(f"{_HERE}: `create_graph=True` and `strategy=\"forward-mode\"` are not supported "
+                                  "together (yet). Please either set `create_graph=False` or "
+                                  "`strategy=\"reverse-mode\"`.")
+    if strict:
+        raise RuntimeError(f"{_HERE}: `strict=True` and `strategy=\"forward-mode\"` are not supported together (yet). "
+                           "Please either set `strict=False` or `strategy=\"reverse-mode\"`.")
+    _, inputs_tuple = _tensors(inputs, "inputs", "jacobian")
+    if not vectorize:  # (torch's text lacks the space between "is" and "only")
+        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
+                                  "only implemented for `vectorize=True`.")
+    jac = jacobian(func, inputs, vectorize=True)
+    if inputs_tuple and isinstance(jac, tuple):
+        return [list(row) for row in jac] if isinstance(jac[0], tuple) else list(jac)
+    return jac
 
 
-def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, strict: bool = False,
+def hessian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = False, strict: bool = False,
             vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
-    """The Hessian ``H[i][j] = d^2 f / d input_i d input_j`` of a function ``f`` with one scalar output.
+    """``H[i][j] = d^2 f / d input_i d input_j`` for a function ``f`` with one scalar output.
 
-    Of shape ``input_i.shape + input_j.shape``: a single tensor for a single input, a tuple of
-    tuples for a tuple of inputs. The Jacobian of the (recorded) gradient: one forward pass, one
-    recorded backward pass, then one backward pass through it per input element.
+    The Jacobian of the gradient ``g``, recorded: ``H[i][j] = d g_i / d input_j``, of shape
+    ``input_i.shape + input_j.shape``; a tensor for a single input, a tuple of tuples otherwise.
+    Cost: one forward pass, one backward pass for ``g``, then one per input element.
     """
-    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
-    if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
+    xs, inputs_tuple = _tensors(inputs, "inputs", "hessian")
+    if outer_jacobian_strategy not in _STRATEGIES:
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
 
-    def ensure_single_output_function(*inp: Any) -> Any:
-        out = func(*inp)
-        is_out_tuple, t_out = _as_tuple(out, "outputs of the user-provided function", "hessian")
-        _check_requires_grad(t_out, "outputs", strict=strict)
-        if is_out_tuple or not isinstance(out, TensorBase):
-            raise RuntimeError("The function given to hessian should return a single Tensor")
-        if out.numel() != 1:
-            raise RuntimeError("The Tensor returned by the function given to hessian should contain a single element")
-        return out.squeeze()
+    def gradient(*xs: TensorBase) -> tuple:
+        _, g = _scalar_and_gradient(func, xs, strict, "hessian")
+        if strict:
+            _strict_check(g, _CONSTANT_GRADIENT)
+        return _fill(g, xs)
 
-    def jac_func(*inp: Any) -> Any:
-        jac = jacobian(ensure_single_output_function, inp, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict=strict)
-        return jac
-
-    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict, vectorize=vectorize,
-                   strategy=outer_jacobian_strategy)
-    return _tuple_postprocess(res, (is_inputs_tuple, is_inputs_tuple))
+    h = jacobian(gradient, xs, create_graph, strict, vectorize, strategy=outer_jacobian_strategy)
+    return h if inputs_tuple else h[0][0]
 
 
-def vhp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
+def hvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
-    """Vector-Hessian product ``(func(inputs), v^T H)`` for a function with one scalar output, shaped like the inputs.
+    """``(func(inputs), H v)`` for a function with one scalar output, shaped like the inputs.
 
-    One forward pass, one recorded backward pass (the gradient), and one backward pass through it
-    with ``v``. Equal to ``hvp`` for twice continuously differentiable functions (H symmetric),
-    and cheaper.
+    ``jvp`` applied to the recorded gradient ``g``: a backward pass through ``g`` with a dummy ``u``
+    gives ``H^T u``, and a backward pass through that with ``v`` gives ``H v``. Cost: one forward
+    pass, three backward passes; ``vhp`` needs two, and is equal when ``H`` is symmetric.
     """
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        if v is not None:
-            v = _prepare_v(v, "vhp", create_graph, inputs, is_inputs_tuple)
-        elif len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a single "
-                               "Tensor with a single element.")
-        is_outputs_tuple, outputs = _scalar_output(func, inputs, strict, "vhp")
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict=strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back")
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_inputs_tuple)
+        xs, inputs_tuple = _tensors(inputs, "inputs", "hvp")
+        xs = _fresh(xs, create_graph)
+        vs = _v_tensors(v, xs, inputs_tuple, "hvp", create_graph)
+        y, g = _scalar_and_gradient(func, xs, strict, "hvp")
+        if strict:
+            _strict_check(g, _CONSTANT_GRADIENT, missing=_UNUSED_INPUT)
+        u = tuple(_zeros_like(x).requires_grad_() for x in xs)  # as in jvp: any value would do
+        ht_u = _grads(g, xs, u, create_graph=True)
+        hv = _grads(ht_u, u, vs, create_graph)
+        hv = _fill(hv, xs, strict, create_graph, _UNUSED_HVP_DUMMY, _CONSTANT_HESSIAN)
+    return _result((y,), False, create_graph), _result(hv, inputs_tuple, create_graph)
 
 
-def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
+def vhp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
-    """Hessian-vector product ``(func(inputs), H v)`` for a function with one scalar output, shaped like the inputs.
+    """``(func(inputs), v^T H)`` for a function with one scalar output, shaped like the inputs.
 
-    As torch does, with the double-backward trick on the gradient: one forward pass, one recorded
-    backward pass (the gradient), a recorded backward through it with a dummy vector (zeros that
-    require grad), and a third backward pass through that one with ``v``. ``vhp`` is cheaper, and
-    equal when H is symmetric.
+    ``vjp`` applied to the recorded gradient ``g``: a backward pass through ``g`` with ``v`` gives
+    ``H^T v``, that is ``v^T H``. Cost: one forward pass, two backward passes.
     """
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        if v is not None:
-            v = _prepare_v(v, "hvp", create_graph, inputs, is_inputs_tuple)
-        elif len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a single "
-                               "Tensor with a single element.")
-        is_outputs_tuple, outputs = _scalar_output(func, inputs, strict, "hvp")
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict=strict)
-        grad_jac = tuple(_zeros_like(inp).requires_grad_() for inp in inputs)
-        double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
-        _check_requires_grad(jac, "hessian", strict=strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
-        result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back_trick")
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_inputs_tuple)
+        xs, inputs_tuple = _tensors(inputs, "inputs", "vhp")
+        xs = _fresh(xs, create_graph)
+        vs = _v_tensors(v, xs, inputs_tuple, "vhp", create_graph)
+        y, g = _scalar_and_gradient(func, xs, strict, "vhp")
+        if strict:
+            _strict_check(g, _CONSTANT_GRADIENT, missing=_UNUSED_INPUT)
+        vh = _grads(g, xs, vs, create_graph)
+        vh = _fill(vh, xs, strict, create_graph, _UNUSED_IN_GRADIENT, _CONSTANT_HESSIAN)
+    return _result((y,), False, create_graph), _result(vh, inputs_tuple, create_graph)
