@@ -251,24 +251,34 @@ def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None, t
     return Work() if async_op else None
 
 
-def _array(tensor: Any, name: str = "tensor") -> Any:
+def _check_tensor(tensor: Any, name: str = "tensor") -> None:
     if not isinstance(tensor, TensorBase):
-        raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type torch.Tensor\n"
-                        f"             but got {type(tensor)} instead.".replace("torch.", "minigrad."))
+        raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type minigrad.Tensor\n"
+                        f"             but got {type(tensor)} instead.")
+
+
+def _in_place(tensor: TensorBase, collective: Any) -> None:
+    """Run ``collective`` on the tensor's array; MPI needs contiguous memory, so a strided tensor goes
+    through a contiguous copy, written back after."""
+    _check_tensor(tensor)
     array = tensor._data
-    if not array.flags.c_contiguous:
-        raise ValueError("Tensors must be contiguous")
-    return array
+    work = array if array.flags.c_contiguous else xp_of(array).ascontiguousarray(array)
+    collective(work)
+    if work is not array:
+        array[...] = work
+    increment_version(tensor)
 
 
 def all_reduce(tensor: TensorBase, op: str = ReduceOp.SUM, group: Any = None, async_op: bool = False) -> Work | None:
     """Combine ``tensor`` over all processes (the sum by default); every process gets the result, in place."""
     g = _default()
-    array = _array(tensor)
-    g.all_reduce(array, op)
-    if op == ReduceOp.AVG:
-        _divide_in_place(array, g.size)
-    increment_version(tensor)
+
+    def collective(array: Any) -> None:
+        g.all_reduce(array, op)
+        if op == ReduceOp.AVG:
+            _divide_in_place(array, g.size)
+
+    _in_place(tensor, collective)
     return Work() if async_op else None
 
 
@@ -276,33 +286,37 @@ def reduce(tensor: TensorBase, dst: int | None = None, op: str = ReduceOp.SUM, g
            async_op: bool = False) -> Work | None:
     """Combine ``tensor`` over all processes into process ``dst``'s tensor; the others' are left as they are."""
     g = _default()
-    array = _array(tensor)
-    g.reduce(array, op, 0 if dst is None else dst)
-    if g.rank == (dst or 0):
-        if op == ReduceOp.AVG:
+    dst = 0 if dst is None else dst
+
+    def collective(array: Any) -> None:
+        g.reduce(array, op, dst)
+        if op == ReduceOp.AVG and g.rank == dst:
             _divide_in_place(array, g.size)
-        increment_version(tensor)
+
+    _in_place(tensor, collective)
     return Work() if async_op else None
 
 
 def broadcast(tensor: TensorBase, src: int | None = None, group: Any = None, async_op: bool = False) -> Work | None:
     """Copy process ``src``'s tensor into every other process's ``tensor``, in place."""
     g = _default()
-    g.broadcast(_array(tensor), 0 if src is None else src)
-    increment_version(tensor)
+    _in_place(tensor, lambda array: g.broadcast(array, 0 if src is None else src))
     return Work() if async_op else None
 
 
 def all_gather(tensor_list: list, tensor: TensorBase, group: Any = None, async_op: bool = False) -> Work | None:
     """Fill ``tensor_list[i]`` (in place) with process ``i``'s ``tensor``, on every process."""
     g = _default()
+    _check_tensor(tensor)
     if len(tensor_list) != g.size:
         raise ValueError(f"tensor list size ({len(tensor_list)}) does not match world size ({g.size})")
-    gathered = g.all_gather(_array(tensor))
     for i, t in enumerate(tensor_list):
+        _check_tensor(t, "tensor_list")
         if tuple(t.shape) != tuple(tensor.shape):
             raise ValueError(f"all_gather: tensor_list[{i}] has shape {list(t.shape)}, expected "
                              f"{list(tensor.shape)} (the shape of the input tensor)")
+    gathered = g.all_gather(xp_of(tensor._data).ascontiguousarray(tensor._data))
+    for i, t in enumerate(tensor_list):
         t._data[...] = gathered[i]
         increment_version(t)
     return Work() if async_op else None

@@ -74,6 +74,7 @@ class DistributedDataParallel(Module):
         self._bucket_of = {id(p): b for b in self._buckets for p in b.params}
         self._hooks = [p.register_post_accumulate_grad_hook(self._on_final_grad) for p in params]
         self._expecting = False  # a backward has started averaging and not finished
+        self._next = 0  # the next bucket to average: every process averages them in the same order
 
     def _broadcast_states(self, params: list) -> None:
         """Rank 0's parameters and buffers, copied into every process's (in place)."""
@@ -95,6 +96,7 @@ class DistributedDataParallel(Module):
                     dist.broadcast(b, src=0)
         for bucket in self._buckets:
             bucket.ready = 0
+        self._next = 0
         output = self.module(*inputs, **kwargs)
         self._expecting = is_grad_enabled() and self.require_backward_grad_sync
         if self._expecting and self.find_unused_parameters:
@@ -105,15 +107,21 @@ class DistributedDataParallel(Module):
         return output
 
     def _on_final_grad(self, param: Any) -> None:
-        """A parameter's gradient is final for this backward: average its bucket once all of it is."""
+        """A parameter's gradient is final for this backward: average the buckets that are complete.
+
+        Buckets are averaged in their order only, the same on every process: MPI pairs the processes'
+        collectives by their order, so a process that completed bucket 1 before bucket 0 (another order
+        of the graph, an unused parameter) must still average bucket 0 first.
+        """
         if not self.require_backward_grad_sync:
             return
-        bucket = self._bucket_of[id(param)]
-        bucket.ready += 1
-        if bucket.ready == len(bucket.params):
-            self._average(bucket)
-            if all(b.ready == len(b.params) for b in self._buckets):
-                self._expecting = False
+        self._bucket_of[id(param)].ready += 1
+        buckets = self._buckets
+        while self._next < len(buckets) and buckets[self._next].ready == len(buckets[self._next].params):
+            self._average(buckets[self._next])
+            self._next += 1
+        if self._next == len(buckets):
+            self._expecting = False
 
     def _average(self, bucket: _Bucket) -> None:
         """One ``all_reduce`` of the bucket's gradients, laid end to end, then each divided by the world size."""
