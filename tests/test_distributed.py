@@ -221,8 +221,10 @@ def _set_params(model, arrays) -> None:
             p.copy_(minigrad.tensor(a))
 
 
-def _reference_training(name: str, init: list[np.ndarray]) -> list[list[np.ndarray]]:
-    """Plain minigrad, one process, global batches of 2 * BATCH: rank 0's batch then rank 1's."""
+def _reference_training(name: str, init: list[np.ndarray], model_and_optimizer: list | None = None
+                        ) -> list[list[np.ndarray]]:
+    """Plain minigrad, one process, global batches of 2 * BATCH: rank 0's batch then rank 1's (the model and
+    optimizer go into ``model_and_optimizer`` when given)."""
     X, y = common.data()
     model = common.mlp(nn)
     _set_params(model, init)
@@ -237,6 +239,8 @@ def _reference_training(name: str, init: list[np.ndarray]) -> list[list[np.ndarr
             F.cross_entropy(model(minigrad.tensor(X[idx])), minigrad.tensor(y[idx])).backward()
             opt.step()
             steps.append([p.detach().numpy().copy() for p in model.parameters()])
+    if model_and_optimizer is not None:
+        model_and_optimizer += [model, opt]
     return steps
 
 
@@ -565,3 +569,27 @@ def test_nccl_backend_on_a_gpu(tmp_path):
         minigrad.set_default_dtype(default)
     for name, p in model.named_parameters():
         np.testing.assert_allclose(got[f"param_{name}"], p.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@needs_mpiexec
+def test_state_dicts_saved_by_rank0_load_into_a_plain_model_and_continue_training(training, tmp_path_factory,
+                                                                                 float64_default):
+    # the training fixture's job wrote rank 0's checkpoint into its output folder
+    out = next(p for p in tmp_path_factory.getbasetemp().rglob("checkpoint.pt"))
+    checkpoint = minigrad.load(out)
+    model = common.mlp(nn)
+    model.load_state_dict(checkpoint["model"])  # the wrapped module's keys: no "module." prefix
+    opt = common.optimizer(optim, "adam", model.parameters())
+    opt.load_state_dict(checkpoint["optimizer"])
+    n = len(list(model.parameters()))
+    init = [training[0][f"adam_one_pre_{i}"] for i in range(n)]
+    reference: list = []
+    _reference_training("adam", init, reference)
+    ref_model, ref_opt = reference
+    X, y = common.data()
+    for m, o in ((model, opt), (ref_model, ref_opt)):  # one more step, the same for both
+        o.zero_grad()
+        F.cross_entropy(m(minigrad.tensor(X[:8])), minigrad.tensor(y[:8])).backward()
+        o.step()
+    for p, q in zip(model.parameters(), ref_model.parameters()):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-12, atol=1e-15)

@@ -16,7 +16,11 @@ SGD = {"lr": 0.1, "momentum": 0.9}
 ADAM = {"lr": 0.01}
 # 0.0004 MB = 419 bytes: the MLP's gradients (640 + 128 + 384 + 24 bytes, float64) make 3 buckets
 SMALL_BUCKET_MB = 0.0004
-TRAIN_CONFIGS = [("sgd", None), ("sgd", SMALL_BUCKET_MB), ("adam", None), ("adam", SMALL_BUCKET_MB)]
+# every course optimizer, with the default bucket; SGD and Adam with several buckets too
+OTHERS = {"rprop": {"lr": 0.01}, "adagrad": {"lr": 0.1}, "rmsprop": {"lr": 0.01, "momentum": 0.5},
+          "nadam": {"lr": 0.01}, "adadelta": {"lr": 1.0}, "adamw": {"lr": 0.01, "weight_decay": 0.1}}
+TRAIN_CONFIGS = [("sgd", None), ("sgd", SMALL_BUCKET_MB), ("adam", None), ("adam", SMALL_BUCKET_MB),
+                 *((name, None) for name in OTHERS)]
 
 
 def data() -> tuple[np.ndarray, np.ndarray]:
@@ -31,6 +35,10 @@ def mlp(nn):
 
 
 def optimizer(optim, name: str, params):
+    if name in OTHERS:
+        classes = {"rprop": optim.Rprop, "adagrad": optim.Adagrad, "rmsprop": optim.RMSprop, "nadam": optim.NAdam,
+                   "adadelta": optim.Adadelta, "adamw": optim.AdamW}
+        return classes[name](params, **OTHERS[name])
     return optim.SGD(params, **SGD) if name == "sgd" else optim.Adam(params, **ADAM)
 
 

@@ -64,6 +64,8 @@ for name, cap in _common.TRAIN_CONFIGS:
             loss.backward()
             opt.step()
             steps.append(params(model))
+    if rank == 0 and key == "adam_one":  # rank 0 saves, as DDP scripts do: the wrapped module's and the optimizer's
+        minigrad.save({"model": ddp.module.state_dict(), "optimizer": opt.state_dict()}, out_dir / "checkpoint.pt")
     out[f"{key}_nsteps"] = np.array(len(steps))
     out[f"{key}_batches"] = np.concatenate(batches)
     for i in range(len(steps[0])):
