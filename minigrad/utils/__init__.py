@@ -1,6 +1,8 @@
-"""Utilities: ``minigrad.utils.data`` (datasets and loaders, with torch's names) and
-``minigrad.utils.threads`` (BLAS threads sized to a model's matrix products)."""
+"""Utilities: ``minigrad.utils.data`` (datasets and loaders, with torch's names),
+``minigrad.utils.threads`` (BLAS threads sized to a model's matrix products) and
+``minigrad.utils.checkpoint`` (activation checkpointing: recompute a block's activations in backward
+instead of keeping them)."""
 
-from . import data, threads
+from . import checkpoint, data, threads
 
-__all__ = ["data", "threads"]
+__all__ = ["checkpoint", "data", "threads"]
