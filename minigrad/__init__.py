@@ -28,10 +28,19 @@ concat = concatenate = cat
 
 from . import accelerator, autograd, backends, cuda, distributed, nn, optim, utils  # noqa: E402
 from . import viz  # noqa: E402,F401
+from . import amp  # noqa: E402
+from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402,F401
 from . import memory  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name == "bfloat16":  # torch's CPU autocast default; say why it is missing instead of a bare AttributeError
+        raise AttributeError("module 'minigrad' has no attribute 'bfloat16': NumPy and CuPy have no bfloat16 "
+                             "dtype. Use minigrad.float16 (e.g. minigrad.autocast(\"cpu\", dtype=minigrad.float16))")
+    raise AttributeError(f"module 'minigrad' has no attribute '{name}'")
 
 
 def is_tensor(obj: object) -> _builtins.bool:

@@ -1,13 +1,21 @@
-"""Matrix products. ``Addmm`` is what ``nn.Linear`` runs: one op for ``x @ W.T + b``."""
+"""Matrix products. ``Addmm`` is what ``nn.Linear`` runs: one op for ``x @ W.T + b``.
+
+Autocast (``minigrad.autocast``, minigrad/amp/autocast_mode.py) changes these ops and no other: inside an
+autocast region, ``matmul``, ``mm`` and ``linear`` cast their floating inputs to float16 and return float16,
+as torch's autocast does (they are on its "lower precision" list: a product of float16 matrices is where
+float16 saves time and memory on a GPU, and each output element sums its products in float32 inside the
+matrix kernel, so little is lost). Outside autocast the cost is one ``ContextVar.get()`` per call.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import _dtype
+from .. import _autocast, _dtype
 from .._backend import xp_of
 from ..autograd.graph import TensorBase, named
 from ._base import Op, promote
+from .elementwise import to
 
 
 class MatMul(Op):
@@ -65,11 +73,42 @@ class Addmm(Op):
             g = g.reshape(-1, g.shape[-1])
             x = x.reshape(-1, x.shape[-1]) if x is not None else None
         gw = g.T @ x if x is not None else None
-        gb = g.sum(axis=0) if ctx.needs_input_grad[2] else None
+        gb = None
+        if ctx.needs_input_grad[2]:  # float16 rows summed in float32 (as torch), else float16 loses the small ones
+            gb = g.sum(axis=0, dtype="float32").astype(g.dtype) if g.dtype.itemsize == 2 else g.sum(axis=0)
         return gx, gw, gb
 
 
+def _autocast_inputs(state: _autocast.AutocastState, *tensors: Any) -> tuple:
+    """The inputs of matmul, mm or linear as autocast runs them: floating tensors other than float64 on an
+    autocast device become float16 through the differentiable ``to`` (a ``ToCopyBackward0`` node, so a float32
+    parameter still gets a float32 gradient); the rest pass unchanged. A float32 parameter (a leaf that
+    requires grad) is cast once per autocast region and the cast reused, when the cache is on."""
+    out = []
+    for t in tensors:
+        target = _autocast.target_dtype(state, t._data) if isinstance(t, TensorBase) else None
+        if target is None:
+            out.append(t)
+            continue
+        cache = state.cache
+        if cache is not None and t.requires_grad and t.grad_fn is None and t._base is None:
+            hit = cache.get(id(t))
+            if hit is None or hit[0] is not t:
+                hit = cache[id(t)] = (t, to(t, target))
+            out.append(hit[1])
+        else:
+            out.append(to(t, target))
+    return tuple(out)
+
+
 def matmul(a: Any, b: Any) -> TensorBase:
+    autocast = _autocast.state.get()
+    if autocast is not None:
+        a, b = _autocast_inputs(autocast, a, b)
+    return _matmul(a, b)
+
+
+def _matmul(a: Any, b: Any) -> TensorBase:
     a, b = promote(a, b)
     sa, sb = a._data.shape, b._data.shape
     if not sa or not sb:
@@ -98,6 +137,9 @@ def mm(a: TensorBase, b: TensorBase) -> TensorBase:
         raise RuntimeError("self must be a matrix")
     if b._data.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
+    autocast = _autocast.state.get()
+    if autocast is not None:
+        a, b = _autocast_inputs(autocast, a, b)
     if a._data.dtype != b._data.dtype:
         names = _dtype.C_TYPE_NAMES
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {names[a.dtype.name]} != "
@@ -106,13 +148,21 @@ def mm(a: TensorBase, b: TensorBase) -> TensorBase:
 
 
 def dot(a: TensorBase, b: TensorBase) -> TensorBase:
-    """The inner product of two vectors, as torch.dot."""
+    """The inner product of two vectors, as torch.dot.
+
+    Not cast to float16 by autocast: CPU autocast leaves ``dot`` alone, and CUDA autocast runs it in the
+    wider dtype of its two inputs (its "promote" list), so a float16 and a float32 vector give float32.
+    """
     if a._data.ndim != 1 or b._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a._data.ndim}D and {b._data.ndim}D tensors")
+    autocast = _autocast.state.get()
+    if (autocast is not None and autocast.cuda is not None and a._data.dtype != b._data.dtype
+            and a.device.type == "cuda" and a._data.dtype.kind == b._data.dtype.kind == "f"):
+        a, b = promote(a, b)
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
                            f"{_dtype.SCALAR_TYPE_NAMES[a.dtype.name]} and {_dtype.SCALAR_TYPE_NAMES[b.dtype.name]}")
-    return matmul(a, b)
+    return _matmul(a, b)
 
 
 def _matmul_error(sa: tuple, sb: tuple) -> str | None:
@@ -147,6 +197,9 @@ def _matmul_error(sa: tuple, sb: tuple) -> str | None:
 
 
 def linear(input: TensorBase, weight: TensorBase, bias: TensorBase | None = None) -> TensorBase:
+    autocast = _autocast.state.get()
+    if autocast is not None:
+        input, weight, bias = _autocast_inputs(autocast, input, weight, bias)
     if not input._data.ndim or not weight._data.ndim:
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {input._data.ndim}D and "
                            f"{weight._data.ndim}D")
