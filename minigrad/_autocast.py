@@ -54,3 +54,12 @@ def target_dtype(state_now: AutocastState, data: Any) -> _dtype.dtype | None:
     if target is None or target.np == kind:
         return None
     return target
+
+
+def runs_in_float32(state_now: AutocastState, data: Any) -> bool:
+    """Whether an input of an op on autocast's float32 list (the losses) is cast to float32: a lower-precision
+    floating array on a device where autocast is on."""
+    if data.dtype.kind != "f" or data.dtype.itemsize >= 4:
+        return False
+    device_type = "cpu" if type(data) is numpy.ndarray else _backend.device_of(data).type
+    return state_now.dtype_for(device_type) is not None

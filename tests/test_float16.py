@@ -51,20 +51,7 @@ BIG = [
 
 CASES = ALL_CASES + EDGES + BIG
 
-# Known float16 problems in minigrad's core (files outside this test's scope), measured with this test:
-# minigrad's error / torch's float16 error against torch float32. strict: fixing one makes its test fail here
-# until the entry is removed.
-_SUM16 = ("minigrad/ops/reduction.py sums float16 in float16 along a non-contiguous axis (NumPy's pairwise "
-          "summation only helps along the contiguous one); torch accumulates in float32")
-_SOFTMAX16 = ("minigrad/ops/softmax.py's backward computes sum(g * y) in float16; torch's float16 softmax backward "
-              "accumulates in float32")
-KNOWN = {
-    "sum_dim0_4096": _SUM16 + ": error 0.163 vs torch 0.00057",
-    "std_dim_4096": _SUM16 + " (var/std): error 0.042 vs torch 0.0004",
-    "softmax_large": _SOFTMAX16 + ": grad error 1.4e-4 vs torch 4.7e-5",
-    "softmax_neg_inf": _SOFTMAX16 + ": grad error 6.8e-5 vs torch 7.3e-6",
-    "log_softmax_neg_inf": _SOFTMAX16 + ": grad error 2.3e-4 vs torch 1.1e-5",
-}
+KNOWN: dict = {}  # float16 problems found in minigrad's core, by name of case (none left)
 
 
 def _param(case):

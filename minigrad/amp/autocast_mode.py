@@ -23,9 +23,8 @@ under both and compares the output dtypes):
   (float64 inputs are left alone, as torch leaves them).
 * ``dot``: unchanged on CPU; on CUDA the wider input dtype (torch's "promote" list).
 * the losses (``mse_loss``, ``l1_loss``, ``cross_entropy``, ``nll_loss``, ``binary_cross_entropy``,
-  ``binary_cross_entropy_with_logits``) return float32 in torch even for float16 inputs; minigrad's losses
-  live in minigrad/nn/_loss_functions.py and do not read the autocast state yet: cast the logits with
-  ``.float()`` before the loss (what torch does for you), as the examples in tests/test_amp.py do.
+  ``binary_cross_entropy_with_logits``) cast float16 inputs to float32 and return float32, as torch's
+  (minigrad/nn/_loss_functions.py reads the autocast state at their start).
 
 The gradient of a float32 parameter is float32: the cast to float16 is an op of the graph
 (``ToCopyBackward0``), whose backward casts the gradient back.

@@ -23,8 +23,7 @@ The loop, as in torch::
     for x, y in data:
         optimizer.zero_grad()
         with minigrad.autocast("cpu", dtype=minigrad.float16):
-            logits = model(x)
-        loss = F.cross_entropy(logits.float(), y)  # the loss in float32: its sum needs the range
+            loss = F.cross_entropy(model(x), y)  # matmuls in float16, the loss in float32 (its sum needs the range)
         scaler.scale(loss).backward()
         scaler.step(optimizer)  # unscales, skips the step on inf/NaN
         scaler.update()         # adapts the scale

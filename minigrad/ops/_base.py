@@ -51,6 +51,21 @@ class Op(Function):
         return 0
 
 
+def accumulation_dtype(x: Any) -> Any:
+    """The dtype a sum of ``x`` (an array or tensor) accumulates in: float32 for float16, as torch's (a float16
+    sum of thousands of terms loses every digit past the third), else None (``x``'s own)."""
+    return numpy.float32 if getattr(x, "_data", x).dtype == numpy.float16 else None
+
+
+def widened(*values: Any) -> tuple:
+    """``values`` (arrays or tensors) in their accumulation dtype: float16 becomes float32, so that a backward
+    formula computes as torch's float16 kernels do; its result is cast back to the input's dtype after."""
+    wide = accumulation_dtype(values[0])
+    if wide is None:
+        return values
+    return tuple(v._namespace().astype(v, wide) if isinstance(v, TensorBase) else v.astype(wide) for v in values)
+
+
 def run(op: type, *args: Any) -> Any:
     """``op`` on ``args``, for a backward formula that needs another op: recorded when an argument is a
     tensor (a recorded backward), else ``op``'s forward on the arrays, recording nothing."""

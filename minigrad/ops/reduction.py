@@ -12,7 +12,7 @@ import numpy
 from .. import _dtype
 from .._backend import xp_of
 from ..autograd.graph import TensorBase, named
-from ._base import Op, run
+from ._base import Op, accumulation_dtype, run
 from .elementwise import maximum, minimum, select
 from .indexing import IndexPut, along_axis
 
@@ -77,6 +77,9 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, a, axes=None, keepdim=False):
         ctx.args = (a.shape, axes, keepdim)
+        wide = accumulation_dtype(a)
+        if wide is not None:  # float16 adds up in float32, as torch's
+            return a.sum(axis=axes, keepdims=keepdim, dtype=wide).astype(a.dtype)
         return a.sum(axis=axes, keepdims=keepdim)
 
     @staticmethod
@@ -160,11 +163,14 @@ class VarStd(Op):
         if a.size == 0:
             out = xp.full(a.sum(axis=axes, keepdims=keepdim).shape, xp.nan, dtype=a.dtype)
         else:
-            centred = _centred(a, axes)
+            wide = accumulation_dtype(a)  # float16 is centred and summed in float32, as torch's
+            centred = _centred(a if wide is None else a.astype(wide), axes)
             with numpy.errstate(divide="ignore", invalid="ignore"):  # n <= correction: inf or NaN, as torch
                 out = (centred * centred).sum(axis=axes, keepdims=keepdim) / builtins.max(0, n - correction)
                 if take_sqrt:
                     out = xp.sqrt(out)
+            if wide is not None:
+                out = out.astype(a.dtype)
         ctx.save_for_backward(a, out if take_sqrt else None)
         ctx.args = (axes, keepdim, correction, n_backward)
         return out

@@ -6,7 +6,7 @@ from typing import Any
 
 from .._backend import xp_of
 from ..autograd.graph import TensorBase
-from ._base import Op, product_scratch
+from ._base import Op, product_scratch, widened
 from .reduction import UNSET, dim_alias
 
 
@@ -19,15 +19,16 @@ class Softmax(Op):
             ctx.save_for_backward(out)
             ctx.axis = axis
             return out
-        e = xp.exp(a - a.max(axis=axis, keepdims=True))
-        out = e / e.sum(axis=axis, keepdims=True)
+        (wide,) = widened(a)  # float16 computes in float32, as torch's kernels, rounded once at the end
+        e = xp.exp(wide - wide.max(axis=axis, keepdims=True))
+        out = (e / e.sum(axis=axis, keepdims=True)).astype(a.dtype, copy=False)
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
 
     @staticmethod
     def backward(ctx, g):
-        (out,) = ctx.saved_tensors
+        g, out = widened(g, *ctx.saved_tensors)
         return out * (g - (g * out).sum(axis=ctx.axis, keepdims=True))
 
     @staticmethod
@@ -44,15 +45,16 @@ class LogSoftmax(Op):
             ctx.save_for_backward(out)
             ctx.axis = axis
             return out
-        shifted = a - a.max(axis=axis, keepdims=True)
-        out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        (wide,) = widened(a)  # as Softmax
+        shifted = wide - wide.max(axis=axis, keepdims=True)
+        out = (shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))).astype(a.dtype, copy=False)
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
 
     @staticmethod
     def backward(ctx, g):
-        (out,) = ctx.saved_tensors
+        g, out = widened(g, *ctx.saved_tensors)
         return g - xp_of(out).exp(out) * g.sum(axis=ctx.axis, keepdims=True)
 
     @staticmethod
