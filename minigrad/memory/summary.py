@@ -17,8 +17,9 @@ from typing import Any
 from .. import _backend, _dtype
 from .._grad_mode import enable_grad
 from ..tensor import Tensor
+from ..utils.checkpoint import held_for_recomputation
 from . import optimizer_state as opt_state
-from .activations import GraphLedger, owned_bytes, owner, tensors_in
+from .activations import GraphLedger, node_arrays, owned_bytes, owner, tensors_in
 from .report import MemoryReport, ModuleRow
 from .timeline import backward_peak
 
@@ -242,6 +243,7 @@ class _Call:
 
     output_shape: list | None = None
     activation_bytes: int = 0
+    buffers: list | None = None  # (owner array, bytes) it claimed: what counts is what is still saved at the end
 
 
 @dataclass
@@ -269,7 +271,7 @@ def _run(model: Any, inputs: list[Tensor], params: list[Tensor], loss_fn: Callab
         running.pop()
         call = calls.setdefault(id(module), _Call())
         nodes = ledger.claim(tensors_in(output))
-        call.activation_bytes += sum(int(b.nbytes) for b in ledger.claim_buffers(nodes))
+        call.buffers = (call.buffers or []) + ledger.claim_buffers(nodes)
         outs = list(tensors_in(output))
         call.output_shape = list(outs[0].shape) if len(outs) == 1 else [list(t.shape) for t in outs]
         if not any(True for _ in module.children()):
@@ -299,6 +301,11 @@ def _run(model: Any, inputs: list[Tensor], params: list[Tensor], loss_fn: Callab
     finally:
         for h in handles:
             h.remove()
+    # What each module's nodes still keep now that the forward is over: a checkpointed block (utils/checkpoint.py)
+    # dropped its nodes' saved arrays when it returned, and recomputes them in backward.
+    kept = {id(owner(a)) for node in ledger.nodes for a in (*node_arrays(node), *held_for_recomputation(node))}
+    for call in calls.values():
+        call.activation_bytes = sum(int(b.nbytes) for b in call.buffers or () if id(b) in kept)
     loss_bytes = 0
     if loss is not None:
         loss_bytes = sum(int(b.nbytes) for b in ledger.claim_buffers(ledger.claim([loss])))

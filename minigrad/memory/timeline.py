@@ -30,6 +30,7 @@ from typing import Any
 from ..autograd.graph import AccumulateGrad
 from ..ops._base import Op
 from ..tensor import Tensor
+from ..utils.checkpoint import held_for_recomputation, refill
 from .activations import node_arrays, owner
 
 
@@ -71,7 +72,7 @@ def _graph(start: Any, param_ids: set) -> tuple[dict, dict, dict, dict]:
         node = stack.pop()
         if type(node) is not AccumulateGrad:
             mine = {}
-            for a in node_arrays(node):
+            for a in (*node_arrays(node), *held_for_recomputation(node)):
                 base = owner(a)
                 if id(base) not in param_ids:
                     mine[id(base)] = int(base.nbytes)
@@ -87,6 +88,26 @@ def _graph(start: Any, param_ids: set) -> tuple[dict, dict, dict, dict]:
                     visited.add(nxt)
                     stack.append(nxt)
     return dependencies, holds, refs, sizes
+
+
+def _refilled(holds: dict, refs: dict, sizes: dict, param_ids: set) -> int:
+    """Count the buffers that nodes holding nothing until now hold after a recomputation; their new bytes."""
+    added = 0
+    for node, held in holds.items():
+        if held:
+            continue
+        mine = {}
+        for a in node_arrays(node):
+            base = owner(a)
+            if id(base) not in param_ids:
+                mine[id(base)] = int(base.nbytes)
+        holds[node] = list(mine)
+        for key, nbytes in mine.items():
+            if refs.get(key, 0) == 0:
+                added += nbytes
+            refs[key] = refs.get(key, 0) + 1
+            sizes[key] = nbytes
+    return added
 
 
 class _Count:
@@ -163,6 +184,9 @@ def backward_peak(root: Tensor, params: list[Tensor], held: list[Any]) -> tuple[
                 lingering = g
             continue
 
+        if refill(node):  # a checkpointed block: backward recomputes its saved arrays just before this node
+            live_saved += _refilled(holds, refs, sizes, param_ids)
+            peak = max(peak, live_saved + count.in_flight + count.kept)
         ins = [pending.pop((node, k), (None, False))[0] for k in range(node.n_outputs)]
         produced: list = [None] * len(node.next_edges)
         scratch = 0

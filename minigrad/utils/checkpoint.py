@@ -87,7 +87,8 @@ from .. import _backend
 from .._grad_mode import enable_grad, is_grad_enabled, no_grad
 from ..autograd.graph import AccumulateGrad, Node, TensorBase
 
-__all__ = ["CheckpointError", "checkpoint", "checkpoint_sequential", "noop_context_fn"]
+__all__ = ["CheckpointError", "checkpoint", "checkpoint_sequential", "held_for_recomputation", "noop_context_fn",
+           "refill"]
 
 _REENTRANT_WARNING = (
     "torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. Starting in PyTorch 2.9, "
@@ -233,6 +234,28 @@ class _Recompute:
                     "torch.utils.checkpoint: Recomputed values for the following tensors have different metadata "
                     f"than during the forward pass.\nnode at position {position} ({n.name()}):\n"
                     f"saved metadata: {before}\nrecomputed metadata: {after}\n")
+
+
+def refill(node: Node) -> bool:
+    """Recompute the checkpointed block whose output ``node`` is, now, as backward does just before it runs
+    ``node``; True if there was one still to refill. minigrad.memory's replay of backward calls this, so that
+    its predicted peak holds one recomputed block at a time, as the real backward does."""
+    for _, hook in node.hooks or ():
+        if isinstance(hook, _Recompute):
+            if hook.done:
+                return False
+            hook(None)
+            return True
+    return False
+
+
+def held_for_recomputation(node: Node) -> list:
+    """The arrays a checkpointed block whose output ``node`` is keeps until backward refills it: its arguments'
+    (the memory checkpointing spends). Empty for any other node."""
+    for _, hook in node.hooks or ():
+        if isinstance(hook, _Recompute) and not hook.done:
+            return [t._data for t in _tensors_in(hook.args)]
+    return []
 
 
 def checkpoint_sequential(functions: Any, segments: int, input: Any, use_reentrant: bool | None = None,
