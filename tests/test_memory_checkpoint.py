@@ -84,3 +84,49 @@ def test_checkpointing_with_sqrt_n_segments_lowers_the_measured_peak():
     _, _, every_layer = _predicted_and_measured(32)
     assert four < 0.85 * plain  # 12 arrays kept instead of 33, one segment of 8 recomputed at a time
     assert abs(every_layer - plain) < 0.05 * plain  # every layer's input kept as a segment input: no saving
+
+
+# -- autocast: what is float16 and what is not ------------------------------------------------------------------
+
+
+def test_under_autocast_the_summary_counts_activations_by_dtype():
+    # Linear(64, 256) saves its input cast to float16; Tanh its float16 output; Linear(256, 10) its input (Tanh's
+    # output, counted once) and its weight cast to float16; cross entropy, a float32 op under autocast, keeps
+    # float32 probabilities and the targets' int64 positions.
+    model = nn.Sequential(nn.Linear(64, 256), nn.Tanh(), nn.Linear(256, 10))
+    target = minigrad.randint(0, 10, (128,))
+    with minigrad.autocast("cpu", dtype=minigrad.float16):
+        report = summary(model, (128, 64), loss_fn=lambda out: F.cross_entropy(out, target))
+    assert report.activation_bytes_by_dtype == {"float16": 128 * 64 * 2 + 128 * 256 * 2 + 10 * 256 * 2,
+                                                "float32": 128 * 10 * 4, "int64": 128 * 8}
+    assert "of which float16" in str(report)
+    plain = summary(model, (128, 64), loss_fn=lambda out: F.cross_entropy(out, target))
+    assert plain.activation_bytes_by_dtype == {"float32": 128 * 64 * 4 + 128 * 256 * 4 + 128 * 10 * 4,
+                                               "int64": 128 * 8}
+    assert "of which float" not in str(plain)  # one floating dtype: nothing to tell apart
+
+
+def test_under_autocast_the_predicted_backward_peak_matches_the_measured_one():
+    BATCH = 128  # noqa: N806
+    target = minigrad.randint(0, WIDTH, (BATCH,))
+
+    def loss_fn(out):
+        return F.cross_entropy(out, target)
+
+    with measure():
+        with measure() as setup:
+            # NumPy's float16 matmul has no BLAS behind it: a smaller model keeps the test quick
+            model = nn.Sequential(*[m for _ in range(8) for m in (nn.Linear(WIDTH, WIDTH), nn.Tanh())])
+            opt = minigrad.optim.SGD(model.parameters(), lr=0.01)
+            x = minigrad.randn(BATCH, WIDTH)
+        with minigrad.autocast("cpu", dtype=minigrad.float16):
+            report = summary(model, (BATCH, WIDTH), optimizer=opt, loss_fn=loss_fn)
+        with measure() as backward:
+            opt.zero_grad()
+            with minigrad.autocast("cpu", dtype=minigrad.float16):
+                loss = loss_fn(model(x))
+            loss.backward()
+        del loss
+    predicted, measured = report.param_bytes + report.backward_peak, setup.array_current + backward.peak
+    assert abs(predicted - measured) <= 0.10 * measured, (predicted, measured)
+    assert report.activation_bytes_by_dtype["float16"] > 0.9 * report.activation_bytes

@@ -55,6 +55,7 @@ class MemoryReport:
     step_peak: int | None = None  # predicted peak of one training step (see summary()'s docstring)
     first_step_peak: int | None = None  # the first step, when the optimizer has not run yet
     linear_shapes: list = field(default_factory=list)  # (in_features, out_features, has a bias) per Linear
+    activation_bytes_by_dtype: dict = field(default_factory=dict)  # dtype name -> bytes (autocast mixes them)
 
     # -- totals ---------------------------------------------------------------------------
     @property
@@ -143,6 +144,9 @@ def _render(r: MemoryReport) -> str:
     items.append(("Activations kept for backward", format_bytes(r.activation_bytes), f"batch of {r.batch_size}"))
     if r.loss_activation_bytes:
         items.append(("  of which by the loss", format_bytes(r.loss_activation_bytes), ""))
+    if sum(name.startswith("float") for name in r.activation_bytes_by_dtype) > 1:  # autocast: float16 and float32
+        for name, nbytes in sorted(r.activation_bytes_by_dtype.items()):
+            items.append((f"  of which {name}", format_bytes(nbytes), ""))
     items.append(("Inference total", format_bytes(r.inference_total), "params + peak of live activations"))
     items.append(("Training total", format_bytes(r.training_total), "params + grads + state + activations"))
     if r.optimizer is not None:

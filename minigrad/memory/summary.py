@@ -151,6 +151,7 @@ def summary(model: Any, input_size: Sequence[int] | Sequence[Sequence[int]], opt
         param_bytes=sum(p.nbytes for p in params),
         grad_bytes=sum(p.nbytes for p in params if p.requires_grad),
         activation_bytes=sum(r.activation_bytes for r in rows) + record.loss_bytes,
+        activation_bytes_by_dtype=record.activation_bytes_by_dtype,
         loss_activation_bytes=record.loss_bytes,
         input_bytes=sum(t.nbytes for t in inputs),
         inference_activation_peak=record.inference_peak,
@@ -253,6 +254,7 @@ class _Record:
     inference_peak: int
     backward_peak: int  # activations, held arrays, gradients in flight and made at the worst moment of backward
     held_bytes: int  # what the caller holds through the step: the batch, the output, the loss
+    activation_bytes_by_dtype: dict  # dtype name -> bytes of the activations kept in it
 
 
 def _run(model: Any, inputs: list[Tensor], params: list[Tensor], loss_fn: Callable | None) -> _Record:
@@ -304,15 +306,21 @@ def _run(model: Any, inputs: list[Tensor], params: list[Tensor], loss_fn: Callab
     # What each module's nodes still keep now that the forward is over: a checkpointed block (utils/checkpoint.py)
     # dropped its nodes' saved arrays when it returned, and recomputes them in backward.
     kept = {id(owner(a)) for node in ledger.nodes for a in (*node_arrays(node), *held_for_recomputation(node))}
+    by_dtype: dict[str, int] = {}  # under autocast, float16 and float32 activations side by side
     for call in calls.values():
-        call.activation_bytes = sum(int(b.nbytes) for b in call.buffers or () if id(b) in kept)
+        kept_here = [b for b in call.buffers or () if id(b) in kept]
+        call.activation_bytes = sum(int(b.nbytes) for b in kept_here)
+        for b in kept_here:
+            by_dtype[str(b.dtype)] = by_dtype.get(str(b.dtype), 0) + int(b.nbytes)
     loss_bytes = 0
     if loss is not None:
-        loss_bytes = sum(int(b.nbytes) for b in ledger.claim_buffers(ledger.claim([loss])))
+        for b in ledger.claim_buffers(ledger.claim([loss])):
+            loss_bytes += int(b.nbytes)
+            by_dtype[str(b.dtype)] = by_dtype.get(str(b.dtype), 0) + int(b.nbytes)
     root = loss if loss is not None else output
     held = [t._data for t in [*inputs, *tensors_in(output), *([loss] if loss is not None else [])]]
     begin, peak_bwd = backward_peak(root, params, held)
-    return _Record(calls, loss_bytes, peak[0], max(begin, peak_bwd), owned_bytes(held))
+    return _Record(calls, loss_bytes, peak[0], max(begin, peak_bwd), owned_bytes(held), by_dtype)
 
 
 def _rows(model: Any, record: _Record, params: list[Tensor], optimizer: Any) -> list[ModuleRow]:
