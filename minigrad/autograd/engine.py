@@ -41,8 +41,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from numpy import ndarray
-
 from .graph import AccumulateGrad, Node
 
 _NOTHING = (None, False)  # what a node output that received no gradient holds
@@ -161,7 +159,10 @@ def _parents(starts: list) -> dict:
 def _is_new(g: Any, given: list) -> bool:
     """Whether ``g``, computed from the gradients ``given``, is a new array (or tensor): not one of them, not
     a view."""
-    base = g.base if type(g) is ndarray else getattr(g, "_data", g).base  # a tensor with create_graph
+    try:
+        base = g.base
+    except AttributeError:  # a tensor, with create_graph
+        base = g._data.base
     return base is None and g is not given[0] and (len(given) == 1 or all(g is not h for h in given))
 
 

@@ -123,7 +123,10 @@ class Function:
                 t.requires_grad = True
                 if ctx.saved:
                     if t._data is not out:  # a NumPy scalar made a 0-dim array: save that, it is the output
-                        ctx.saved = _replaced(ctx.saved, out, t._data)
+                        for s in ctx.saved:
+                            if s is out:
+                                ctx.saved = _replaced(ctx.saved, out, t._data)
+                                break
                     ctx.saved_versions = _saved_versions(ctx, args, (t,), edges)
             return t
         if record:
@@ -180,9 +183,11 @@ def _saved_versions(ctx: Node, inputs: tuple, outputs: tuple, edges: list) -> tu
             continue
         array = s if raw else s._data  # a user's Function saves tensors (detached)
         t = source = None
-        for a, edge in zip(inputs, edges):
+        i = -1
+        for a in inputs:
+            i += 1
             if getattr(a, "_data", None) is array:
-                t, source = a, edge
+                t, source = a, edges[i]
                 break
         else:
             j = -1

@@ -76,10 +76,8 @@ def _warn_if_size_differs(input: Tensor, target: Tensor) -> None:
 def _in_float32_under_autocast(*tensors: Any) -> tuple:
     """The losses run in float32 under autocast, as torch's autocast lists them: a float16 loss of a
     large batch loses digits, and scaled by a GradScaler (65536) it overflows float16's 65504. Outside
-    autocast (the common case) this is one ``ContextVar.get()``."""
+    autocast (the common case) the caller's ``ContextVar.get()`` skips the call."""
     state = _autocast.state.get()
-    if state is None:
-        return tensors
     return tuple(t.float() if isinstance(t, Tensor) and _autocast.runs_in_float32(state, t._data) else t
                  for t in tensors)
 
@@ -87,7 +85,8 @@ def _in_float32_under_autocast(*tensors: Any) -> tuple:
 def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """``(input - target) ** 2``, averaged (or summed) over all elements."""
-    input, target = _in_float32_under_autocast(input, target)
+    if _autocast.state.get() is not None:  # torch runs the losses in float32 under autocast
+        input, target = _in_float32_under_autocast(input, target)
     _warn_if_size_differs(input, target)
     reduction = _reduction(size_average, reduce, reduction)
     if weight is None and isinstance(target, Tensor) and input.shape == target.shape and \
@@ -123,7 +122,8 @@ class MseLoss(Op):
 def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """``|input - target|``, averaged (or summed) over all elements."""
-    input, target = _in_float32_under_autocast(input, target)
+    if _autocast.state.get() is not None:  # torch runs the losses in float32 under autocast
+        input, target = _in_float32_under_autocast(input, target)
     _warn_if_size_differs(input, target)
     reduction = _reduction(size_average, reduce, reduction)
     return _weighted_reduce((input - target).abs(), weight, input, reduction)
@@ -164,7 +164,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     With ``weight`` (one per class) each term is multiplied by the weight of its target class and
     the mean divides by the sum of those weights. Targets equal to ``ignore_index`` count for nothing.
     """
-    input, weight = _in_float32_under_autocast(input, weight)
+    if _autocast.state.get() is not None:  # torch runs the losses in float32 under autocast
+        input, weight = _in_float32_under_autocast(input, weight)
     reduction = _reduction(size_average, reduce, reduction)
     _check_class_targets(input, target, weight)
     _refuse_weight_gradient(weight, "nll_loss_forward")
@@ -317,7 +318,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
 
     ``target`` holds class indices (int64), or class probabilities shaped like ``input``.
     """
-    input, target, weight = _in_float32_under_autocast(input, target, weight)
+    if _autocast.state.get() is not None:  # torch runs the losses in float32 under autocast
+        input, target, weight = _in_float32_under_autocast(input, target, weight)
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -456,7 +458,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          size_average: bool | None = None, reduce: bool | None = None,
                          reduction: str = "mean") -> Tensor:
     """Binary cross entropy of probabilities ``input`` in [0, 1] (e.g. after a sigmoid)."""
-    input, target, weight = _in_float32_under_autocast(input, target, weight)
+    if _autocast.state.get() is not None:  # torch runs the losses in float32 under autocast
+        input, target, weight = _in_float32_under_autocast(input, target, weight)
     reduction = _reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape!r}) that is different to the input size "
@@ -525,7 +528,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                      size_average: bool | None = None, reduce: bool | None = None,
                                      reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
     """Binary cross entropy from raw scores (logits): a sigmoid and BCE in one stable op."""
-    input, target, weight, pos_weight = _in_float32_under_autocast(input, target, weight, pos_weight)
+    if _autocast.state.get() is not None:  # torch runs the losses in float32 under autocast
+        input, target, weight, pos_weight = _in_float32_under_autocast(input, target, weight, pos_weight)
     reduction = _reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape!r}) must be the same as input size ({input.shape!r})")
