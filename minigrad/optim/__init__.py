@@ -1,6 +1,6 @@
 """Optimizers (``torch.optim``) and learning-rate schedulers (``minigrad.optim.lr_scheduler``)."""
 
-from . import lr_scheduler
+from . import course, lr_scheduler
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
@@ -11,4 +11,5 @@ from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
 
-__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "NAdam", "Optimizer", "RMSprop", "Rprop", "SGD", "lr_scheduler"]
+__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "NAdam", "Optimizer", "RMSprop", "Rprop", "SGD", "course",
+           "lr_scheduler"]
