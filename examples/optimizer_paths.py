@@ -192,18 +192,100 @@ def rprop_ignores_gradient_size(steps: int = 10) -> dict:
             "sgd_first_step_ratio": float(sgd_large / sgd_small), "holds": difference == 0.0}
 
 
+# ---- a claim that can fail, shown failing ---------------------------------------------------------
+# "Nesterov is more stable than classical momentum" (the course: "more stable and less prone to
+# overshooting") holds for small steps only. On the steep axis of f = (x² + 50 y²) / 2 (curvature
+# L = 50) with momentum μ, both methods are linear recurrences in y:
+#   momentum  y' = (1 + μ - h)·y - μ·y_prev,          stable for h = lr·L < 2(1 + μ)          (lr < 0.076)
+#   Nesterov  y' = (1 + μ)(1 - h)·y - μ(1 - h)·y_prev,  stable for h < 2(1 + μ) / (1 + 2μ)   (lr < 0.0271)
+# (torch's Nesterov, whose parameters are the look-ahead point, is the second one). With μ = 0.9
+# Nesterov's stable range is 1 + 2μ = 2.8 times narrower: at lr = 0.01 it overshoots less and
+# converges much faster, at lr = 0.03 it diverges while classical momentum converges.
+
+def stiff_quadratic(x: Any, y: Any) -> Any:
+    return 0.5 * (x ** 2 + 50 * y ** 2)
+
+
+STIFF_START, STIFF_CURVATURE, STIFF_MOMENTUM = (-4.0, 1.0), 50.0, 0.9
+NESTEROV_REGIMES = {"small": 0.01, "large": 0.03}  # lr of each regime
+
+
+def contraction(lr: float, momentum: float, nesterov: bool, curvature: float = STIFF_CURVATURE) -> float:
+    """The factor by which the error along a direction of this curvature shrinks per step, in the long run:
+    the spectral radius of the 2x2 recurrence above (above 1: it diverges)."""
+    h, mu = lr * curvature, momentum
+    a, b = ((1 + mu) * (1 - h), -mu * (1 - h)) if nesterov else (1 + mu - h, -mu)
+    return float(np.abs(np.roots([1.0, -a, -b])).max())
+
+
+def stability_limits(momentum: float = STIFF_MOMENTUM, curvature: float = STIFF_CURVATURE) -> dict:
+    return {"momentum_max_lr": 2 * (1 + momentum) / curvature,
+            "nesterov_max_lr": 2 * (1 + momentum) / ((1 + 2 * momentum) * curvature)}
+
+
+def nesterov_more_stable(lr: float, steps: int = 100, momentum: float = STIFF_MOMENTUM) -> dict:
+    """Classical momentum and Nesterov with the same lr and μ on f = (x² + 50 y²)/2 from (-4, 1). The claim
+    holds at this lr if Nesterov ends at least as close to the minimum, never swings further past it,
+    and its error shrinks faster per step (``contraction``). Also returns both paths."""
+    sgd = torch.optim.SGD
+    paths = {"Momentum": run(stiff_quadratic, STIFF_START, lambda ps: sgd(ps, lr=lr, momentum=momentum), steps),
+             "Nesterov": run(stiff_quadratic, STIFF_START,
+                             lambda ps: sgd(ps, lr=lr, momentum=momentum, nesterov=True), steps)}
+    result: dict = {"lr": lr, "momentum": momentum, "steps": steps, "paths": paths}
+    for name, path in paths.items():
+        key = name.lower()
+        result[f"{key}_final_distance"] = float(np.linalg.norm(path[-1]))
+        result[f"{key}_largest_y"] = float(np.abs(path[:, 1]).max())
+        result[f"{key}_overshoot"] = float(-path[:, 1].min())  # from y = 1: how far below y = 0 it went
+        result[f"{key}_contraction"] = contraction(lr, momentum, nesterov=name == "Nesterov")
+    result["holds"] = (result["nesterov_final_distance"] <= result["momentum_final_distance"]
+                       and result["nesterov_overshoot"] <= result["momentum_overshoot"]
+                       and result["nesterov_contraction"] < result["momentum_contraction"])
+    return result
+
+
+def nesterov_stability_regimes(steps: int = 100) -> dict:
+    """Both regimes of the claim "Nesterov is more stable than momentum" and the stability limits."""
+    return {**{regime: nesterov_more_stable(lr, steps) for regime, lr in NESTEROV_REGIMES.items()},
+            **stability_limits()}
+
+
 CLAIMS = {
     "momentum gets further than SGD along a consistent slope": momentum_goes_further,
     "Nesterov overshoots less than momentum": nesterov_overshoots_less,
     "AdaGrad's steps shrink until it nearly stops": adagrad_nearly_stops,
     "Rprop's steps do not depend on the gradient's size": rprop_ignores_gradient_size,
+    # the same claim in its two regimes: it holds at the small lr and FAILS at the large one
+    f"Nesterov is more stable than momentum (lr {NESTEROV_REGIMES['small']})":
+        lambda: nesterov_more_stable(NESTEROV_REGIMES["small"]),
+    f"Nesterov is more stable than momentum (lr {NESTEROV_REGIMES['large']})":
+        lambda: nesterov_more_stable(NESTEROV_REGIMES["large"]),
 }
+
+
+# Each optimizer's hyperparameters, read back from the optimizer for the figures' titles and legends.
+HYPERPARAMETERS = {
+    "SGD": ("lr", "momentum", "nesterov"), "Rprop": ("lr", "etas", "step_sizes"), "Adagrad": ("lr", "eps"),
+    "RMSprop": ("lr", "alpha", "eps"), "Adam": ("lr", "betas", "eps"), "NAdam": ("lr", "betas", "momentum_decay"),
+    "Adadelta": ("lr", "rho", "eps"),
+}
+
+
+def hyperparameters(make_optimizer: Callable) -> str:
+    """``"lr=0.02, momentum=0.9"``: the settings of the optimizer ``make_optimizer`` builds (zeros, False
+    and SGD's nesterov=False left out)."""
+    optimizer = make_optimizer([torch.zeros(2, requires_grad=True)])
+    group = optimizer.param_groups[0]
+    keys = HYPERPARAMETERS[type(optimizer).__name__]
+    return ", ".join(f"{k}={group[k]:g}" if isinstance(group[k], float) else f"{k}={group[k]}"
+                     for k in keys if group[k] not in (0, False) or k == "lr")
 
 
 # ---- pictures and table -------------------------------------------------------------------------
 
 def plot_paths(name: str, problem: Problem, paths: dict[str, np.ndarray], out_dir: str, grid: int) -> str:
-    """One panel per optimizer: the path over the function's contour lines."""
+    """One panel per optimizer: the path over the function's contour lines, its hyperparameters in the title."""
+    settings = {opt_name: hyperparameters(make) for opt_name, make in make_optimizers(problem).items()}
     xs = np.linspace(*problem.xlim, grid)
     ys = np.linspace(*problem.ylim, grid)
     X, Y = np.meshgrid(xs, ys)
@@ -216,11 +298,11 @@ def plot_paths(name: str, problem: Problem, paths: dict[str, np.ndarray], out_di
         ax.plot(path[:, 0], path[:, 1], ".-", color="crimson", markersize=2, linewidth=1)
         ax.plot(*problem.start, "o", color="black", markersize=4)
         ax.plot(*problem.minimum, "*", color="gold", markeredgecolor="black", markersize=12)
-        ax.set_title(f"{opt_name}: f = {problem.f(*path[-1]):.3g}", fontsize=10)
+        ax.set_title(f"{opt_name}: f = {problem.f(*path[-1]):.3g}\n{settings[opt_name]}", fontsize=8)
         ax.set_xlim(problem.xlim)
         ax.set_ylim(problem.ylim)
     fig.suptitle(f"{name}: {len(next(iter(paths.values()))) - 1} steps from {problem.start} (star: minimum)")
-    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.04, top=0.92, wspace=0.08, hspace=0.18)
+    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.04, top=0.91, wspace=0.08, hspace=0.25)
     png = os.path.join(out_dir, f"paths_{name}.png")
     fig.savefig(png, dpi=80)
     plt.close(fig)
@@ -235,14 +317,14 @@ def plot_claims(claims: dict, out_dir: str, steps: int) -> str:
 
     ax = axes[0, 0]
     for opt_name in ("SGD", "Momentum"):
-        ax.plot(run(p.f, p.start, opts[opt_name], 30)[:, 0], label=opt_name)
+        ax.plot(run(p.f, p.start, opts[opt_name], 30)[:, 0], label=f"{opt_name} ({hyperparameters(opts[opt_name])})")
     ax.set(title="1. quadratic: x (shallow axis) per step", xlabel="step", ylabel="x")
     ax.axhline(0, color="grey", linewidth=0.5)
     ax.legend()
 
     ax = axes[0, 1]
     for opt_name in ("Momentum", "Nesterov"):
-        ax.plot(run(p.f, p.start, opts[opt_name], 40)[:, 1], label=opt_name)
+        ax.plot(run(p.f, p.start, opts[opt_name], 40)[:, 1], label=f"{opt_name} ({hyperparameters(opts[opt_name])})")
     ax.set(title="2. quadratic: y (steep axis) per step; minimum at 0", xlabel="step", ylabel="y")
     ax.axhline(0, color="grey", linewidth=0.5)
     ax.legend()
@@ -251,19 +333,63 @@ def plot_claims(claims: dict, out_dir: str, steps: int) -> str:
     r = PROBLEMS["rosenbrock"]
     r_opts = make_optimizers(r)
     for opt_name in ("Adagrad", "RMSprop", "Adam"):
-        ax.semilogy(step_lengths(run(r.f, r.start, r_opts[opt_name], steps)), label=opt_name, linewidth=0.8)
+        ax.semilogy(step_lengths(run(r.f, r.start, r_opts[opt_name], steps)),
+                    label=f"{opt_name} ({hyperparameters(r_opts[opt_name])})", linewidth=0.8)
     ax.set(title="3. Rosenbrock: step length per step", xlabel="step", ylabel="|step|")
     ax.legend()
 
     ax = axes[1, 1]
     rprop = claims["Rprop's steps do not depend on the gradient's size"]
-    ax.plot(rprop["rprop_steps"], "o-", label="Rprop on f")
-    ax.plot(rprop["rprop_steps_scaled"], "x--", markersize=9, label="Rprop on 1000 f")
+    rprop_settings = hyperparameters(lambda ps: torch.optim.Rprop(ps, lr=p.step))
+    ax.plot(rprop["rprop_steps"], "o-", label=f"Rprop on f ({rprop_settings})")
+    ax.plot(rprop["rprop_steps_scaled"], "x--", markersize=9, label="Rprop on 1000 f (the same)")
     ax.set(title="4. quadratic: Rprop step lengths", xlabel="step", ylabel="|step|")
-    ax.legend()
+    ax.legend(fontsize=8)
 
+    for ax in axes.ravel():
+        ax.legend(fontsize=8)
+    fig.suptitle(f"the course's claims on the quadratic 0.5 (x² + 25 y²) from {p.start} and on Rosenbrock "
+                 f"from {r.start}")
     fig.tight_layout()
     png = os.path.join(out_dir, "optimizer_claims.png")
+    fig.savefig(png, dpi=80)
+    plt.close(fig)
+    return png
+
+
+def plot_nesterov_regimes(regimes: dict, out_dir: str) -> str:
+    """The claim "Nesterov is more stable than momentum" at a small lr (it holds) and a larger one (it fails),
+    and the per-step contraction of both against lr."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    mu = regimes["small"]["momentum"]
+    for ax, regime in zip(axes[:2], ("small", "large")):
+        r = regimes[regime]
+        for name, path in r["paths"].items():
+            ax.semilogy(np.abs(path[:, 1]) + 1e-300, label=f"{name} (lr={r['lr']:g}, momentum={mu:g}"
+                        + (", nesterov=True)" if name == "Nesterov" else ")"))
+        verdict = "holds" if r["holds"] else "FAILS"
+        ax.set(title=f"lr = {r['lr']:g}: the claim {verdict}\nfinal distance: momentum "
+                     f"{r['momentum_final_distance']:.2g}, Nesterov {r['nesterov_final_distance']:.2g}",
+               xlabel="step", ylabel="|y| (the steep axis, curvature 50)")
+        ax.set_ylim(1e-16, 1e16)
+        ax.legend(fontsize=8)
+    ax = axes[2]
+    lrs = np.linspace(0.001, 0.09, 400)
+    for nesterov, name in ((False, "Momentum"), (True, "Nesterov")):
+        ax.plot(lrs, [contraction(lr, mu, nesterov) for lr in lrs], label=f"{name} (momentum={mu:g})")
+    ax.axhline(1.0, color="grey", linewidth=0.8)
+    for regime in ("small", "large"):
+        ax.axvline(regimes[regime]["lr"], color="black", linestyle=":", linewidth=0.8)
+    ax.set(title=f"error factor per step on the steep axis (above 1: diverges)\nstable for lr < "
+                 f"{regimes['nesterov_max_lr']:.4f} (Nesterov), < {regimes['momentum_max_lr']:.3f} (momentum)",
+           xlabel="lr", ylabel="spectral radius", ylim=(0, 2))
+    ax.legend(fontsize=8)
+    for ax in axes:
+        ax.title.set_fontsize(9)
+    fig.suptitle(f"\"Nesterov is more stable than momentum\" on f = (x² + 50 y²)/2 from {STIFF_START}: "
+                 "true for small steps only")
+    fig.tight_layout()
+    png = os.path.join(out_dir, "nesterov_stability.png")
     fig.savefig(png, dpi=80)
     plt.close(fig)
     return png
@@ -291,6 +417,10 @@ def main(out_dir: str = "out", fast: bool = False) -> dict:
         details = ", ".join(f"{k}={v:.4g}" for k, v in measured.items() if isinstance(v, float))
         print(f"[{'holds' if measured['holds'] else 'FAILS'}] {claim}: {details}")
     results["files"].append(plot_claims(results["claims"], out_dir, PROBLEMS["rosenbrock"].steps // (3 if fast else 1)))
+    regimes = results["nesterov_regimes"] = nesterov_stability_regimes()
+    print(f"Nesterov's stable range on curvature 50 with momentum 0.9: lr < {regimes['nesterov_max_lr']:.4f}; "
+          f"classical momentum's: lr < {regimes['momentum_max_lr']:.4f}")
+    results["files"].append(plot_nesterov_regimes(regimes, out_dir))
     for path in results["files"]:
         print("wrote", path)
     return results

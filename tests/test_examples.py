@@ -37,8 +37,25 @@ def quietly(fn, *args, **kwargs):
 
 def test_backprop_by_hand_matches_minigrad_in_float64():
     diffs = quietly(load_example("backprop_by_hand").main, fast=True)
-    assert set(diffs) == {"loss", "W1", "b1", "W2", "b2"}
+    # the parameters' gradients, and the intermediates' (retained with retain_grad())
+    assert set(diffs) == {"loss", "W1", "b1", "W2", "b2", "out", "h", "z1"}
     assert max(diffs.values()) < 1e-12
+
+
+def test_backprop_by_hand_intermediate_gradients_are_the_chain_rule():
+    module = load_example("backprop_by_hand")
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    params = {"W1": rng.standard_normal((4, 3)), "b1": rng.standard_normal(4),
+              "W2": rng.standard_normal((2, 4)), "b2": rng.standard_normal(2)}
+    _, hand = module.forward_and_grads_by_hand(x, y, params)
+    _, auto = module.forward_and_grads_by_minigrad(x, y, params)
+    for name in ("out", "h", "z1"):
+        assert auto[name].shape == hand[name].shape == ((5, 2) if name == "out" else (5, 4))
+        np.testing.assert_allclose(auto[name], hand[name], rtol=0, atol=1e-15)
+    # d z1 = d h * tanh'(z1): the step from one intermediate to the one before it
+    h = np.tanh(x @ params["W1"].T + params["b1"])
+    np.testing.assert_allclose(auto["z1"], auto["h"] * (1 - h ** 2), rtol=0, atol=1e-15)
 
 
 # ---- draw_graph -----------------------------------------------------------------------------------
@@ -73,7 +90,8 @@ def optimizer_paths(tmp_path_factory):
 def test_optimizer_paths_writes_one_png_per_function_and_one_of_claims(optimizer_paths):
     module, results = optimizer_paths
     names = sorted(Path(p).name for p in results["files"])
-    assert names == sorted([f"paths_{f}.png" for f in module.PROBLEMS] + ["optimizer_claims.png"])
+    assert names == sorted([f"paths_{f}.png" for f in module.PROBLEMS] + ["optimizer_claims.png",
+                                                                           "nesterov_stability.png"])
     for path in results["files"]:
         assert Path(path).read_bytes()[:8] == PNG_MAGIC
 
@@ -135,6 +153,49 @@ def test_rprop_ignores_gradient_magnitude(optimizer_paths):
     lr = module.PROBLEMS["quadratic"].step
     assert m["rprop_steps"][0] == pytest.approx(lr * np.sqrt(2))
     assert np.array_equal(m["rprop_steps"], m["rprop_steps_scaled"])
+
+
+def test_nesterov_is_more_stable_only_for_small_steps(optimizer_paths):
+    module, results = optimizer_paths
+    r = results["nesterov_regimes"]
+    # the limits of the two linear recurrences, curvature 50, momentum 0.9
+    assert r["momentum_max_lr"] == pytest.approx(2 * 1.9 / 50) and r["nesterov_max_lr"] == pytest.approx(3.8 / 140)
+    small, large = r["small"], r["large"]
+    assert small["lr"] == 0.01 < r["nesterov_max_lr"] < large["lr"] == 0.03 < r["momentum_max_lr"]
+    # small steps: the claim holds: Nesterov overshoots half as much and converges faster
+    assert small["holds"]
+    assert small["nesterov_overshoot"] < 0.6 * small["momentum_overshoot"]
+    assert small["nesterov_final_distance"] < 0.5 * small["momentum_final_distance"]
+    assert small["nesterov_contraction"] < small["momentum_contraction"] < 1
+    # lr 0.03: momentum converges, Nesterov diverges (its error grows ~1.3x per step)
+    assert not large["holds"]
+    assert large["momentum_contraction"] < 1 < large["nesterov_contraction"]
+    assert large["momentum_final_distance"] < 0.05 and large["momentum_largest_y"] < 1.2
+    assert large["nesterov_final_distance"] > 1e6
+    # the claims table shows the same claim holding and failing
+    verdicts = {k: v["holds"] for k, v in results["claims"].items() if k.startswith("Nesterov is more stable")}
+    assert sorted(verdicts.values()) == [False, True]
+    # independent check of the divergence: Nesterov by hand on y (curvature 50): b = 0.9 b + g; y -= lr (g + 0.9 b)
+    for lr, diverges in ((0.01, False), (0.03, True)):
+        for nesterov in (False, True):
+            y, b = 1.0, 0.0
+            for _ in range(100):
+                g = 50 * y
+                b = 0.9 * b + g
+                y -= lr * (g + 0.9 * b if nesterov else b)
+            assert (abs(y) > 1e6) == (diverges and nesterov), (lr, nesterov)
+            path = small["paths"] if lr == 0.01 else large["paths"]
+            assert path["Nesterov" if nesterov else "Momentum"][-1, 1] == pytest.approx(y, rel=1e-9)
+
+
+def test_every_optimizer_figure_states_its_hyperparameters(optimizer_paths):
+    module, _ = optimizer_paths
+    for name, problem in module.PROBLEMS.items():
+        opts = module.make_optimizers(problem)
+        assert module.hyperparameters(opts["Momentum"]) == f"lr={problem.sgd_lr:g}, momentum=0.9", name
+        assert module.hyperparameters(opts["Nesterov"]).endswith("nesterov=True")
+        assert module.hyperparameters(opts["Adam"]) == f"lr={problem.step:g}, betas=(0.9, 0.999), eps=1e-08"
+        assert "rho=0.9" in module.hyperparameters(opts["Adadelta"])
 
 
 # ---- dropout_demo ---------------------------------------------------------------------------------
