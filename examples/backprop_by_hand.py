@@ -3,7 +3,9 @@
 A two-layer network, ``out = tanh(x @ W1.T + b1) @ W2.T + b2`` with a mean
 squared error loss. We compute every gradient twice: once with the chain rule
 written out in NumPy, once with ``loss.backward()``; then print them side by
-side with the largest difference. In float64 they agree to ~1e-16: autograd
+side with the largest difference. Not only the parameters' gradients: the
+intermediate ones too (d out, d h, d z1), which backward computes on its way and
+frees, unless the tensor asked to keep its gradient with ``retain_grad()``. In float64 they agree to ~1e-16: autograd
 does exactly the arithmetic we do by hand, no approximation.
 
     python examples/backprop_by_hand.py
@@ -19,7 +21,7 @@ import minigrad as torch
 
 
 def forward_and_grads_by_hand(x: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray]) -> tuple[float, dict]:
-    """The loss and d(loss)/d(parameter) for every parameter, with the chain rule written out."""
+    """The loss and d(loss)/d(v) for every parameter and intermediate v, with the chain rule written out."""
     W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
 
     # Forward pass, keeping what the backward pass will need (autograd's "saved" arrays).
@@ -41,21 +43,30 @@ def forward_and_grads_by_hand(x: np.ndarray, y: np.ndarray, params: dict[str, np
     # z1 = x @ W1.T + b1: same pattern as the second layer
     d_W1 = d_z1.T @ x  # (H, D)
     d_b1 = d_z1.sum(axis=0)  # (H,)
-    return loss, {"W1": d_W1, "b1": d_b1, "W2": d_W2, "b2": d_b2}
+    return loss, {"W1": d_W1, "b1": d_b1, "W2": d_W2, "b2": d_b2, "out": d_out, "h": d_h, "z1": d_z1}
 
 
 def forward_and_grads_by_minigrad(x: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray]) -> tuple[float, dict]:
     """The same loss and gradients, computed by minigrad's autograd."""
     t = {name: torch.tensor(value, requires_grad=True) for name, value in params.items()}
-    h = torch.tanh(torch.tensor(x) @ t["W1"].T + t["b1"])
+    z1 = torch.tensor(x) @ t["W1"].T + t["b1"]
+    h = torch.tanh(z1)
     out = h @ t["W2"].T + t["b2"]
+    # backward frees the gradient of an intermediate tensor once it has passed it on; ask it to keep them
+    for intermediate in (z1, h, out):
+        intermediate.retain_grad()
     loss = ((out - torch.tensor(y)) ** 2).mean()
     loss.backward()
-    return loss.item(), {name: p.grad.numpy() for name, p in t.items()}
+    t.update(out=out, h=h, z1=z1)
+    return loss.item(), {name: v.grad.numpy() for name, v in t.items()}
 
 
 def main(fast: bool = False, seed: int = 0) -> dict[str, float]:
-    """Compare both ways on a random batch; returns the max abs difference per parameter (and the loss)."""
+    """Compare both ways on a random batch; returns the max abs difference per gradient (and the loss).
+
+    The keys: the loss, the parameters (W1, b1, W2, b2), then the intermediates (out, h, z1) in
+    the order backward reaches them.
+    """
     n, d, hidden, k = (8, 3, 4, 2) if fast else (64, 10, 32, 3)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, d))
@@ -71,7 +82,7 @@ def main(fast: bool = False, seed: int = 0) -> dict[str, float]:
 
     print(f"loss: by hand {loss_hand:.17g}   minigrad {loss_auto:.17g}")
     diffs = {"loss": abs(loss_hand - loss_auto)}
-    for name in params:
+    for name in grads_hand:
         hand, auto = grads_hand[name], grads_auto[name]
         diffs[name] = float(np.abs(hand - auto).max())
         print(f"\nd loss / d {name}  shape {hand.shape}   max |by hand - minigrad| = {diffs[name]:.3g}")

@@ -667,7 +667,10 @@ def test_step_peak_below_the_training_total_for_the_course_network_and_the_table
     # The step peak is backward's: the first layer's gradients are made after the loss's and the
     # later layers' saved arrays are freed.
     assert report.step_peak == report.param_bytes + report.backward_peak == 820
-    assert "Step peak < training total: backward frees each layer's saved arrays" in str(report)
+    text = str(report)
+    assert "Training step peak (alive at once)  820 B" in text and "Training total" in text
+    assert "Step peak < training total is expected here" in text
+    assert "backward frees each layer's saved arrays before the first layers' grads exist" in text
     bigger = summary(net, (100, 5), loss_fn=lambda out: F.mse_loss(out, minigrad.zeros(100, 2)))
     assert bigger.step_peak > bigger.training_total and "Step peak <" not in str(bigger)
 
@@ -851,3 +854,92 @@ def test_measure_on_a_real_gpu():
     # by two arrays of the run at most (see the scratch test), and CuPy rounds blocks up to 512 B.
     run = sum(-(-p.numel() // 8) * 8 for p in model.parameters()) * 4
     assert 0.9 * measured <= report.step_peak <= 1.1 * measured + 2 * run
+
+
+# -- a user's optimizer that describes nothing: a torch.optim.Optimizer subclass, or a plain class --------
+
+
+class _TorchStyleMomentum(minigrad.optim.Optimizer):
+    """torch's tutorial way: momentum in self.state[p], its own step(), no state_specs()."""
+
+    def __init__(self, params, lr=0.1, beta=0.9):
+        super().__init__(params, {"lr": lr, "beta": beta})
+
+    @minigrad.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    buf = self.state[p].setdefault("momentum", minigrad.zeros_like(p))
+                    buf.mul_(group["beta"]).add_(p.grad)
+                    p.sub_(group["lr"] * buf)
+
+
+class _PlainMomentum:
+    """No base class at all: a list of parameters and a ``state`` dict of bare buffers."""
+
+    def __init__(self, params, lr=0.1):
+        self.params, self.lr, self.state = list(params), lr, {}
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    @minigrad.no_grad()
+    def step(self):
+        for p in self.params:
+            if p.grad is not None:
+                buf = self.state.setdefault(p, minigrad.zeros_like(p))
+                buf.mul_(0.9).add_(p.grad)
+                p.sub_(self.lr * buf)
+
+
+class _PlainAdamLike:
+    """No ``state`` dict: its buffers are attributes, two lists of arrays as large as the parameters."""
+
+    def __init__(self, params, lr=0.01):
+        self.params, self.lr = list(params), lr
+        self.m = [minigrad.zeros_like(p) for p in self.params]
+        self.v = [minigrad.zeros_like(p) for p in self.params]
+        self.t = 0
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    @minigrad.no_grad()
+    def step(self):
+        self.t += 1
+        for p, m, v in zip(self.params, self.m, self.v):
+            m.mul_(0.9).add_(0.1 * p.grad)
+            v.mul_(0.999).add_(0.001 * p.grad * p.grad)
+            p.sub_(self.lr * m / (v.sqrt() + 1e-8))
+
+
+@pytest.mark.parametrize("make", [_TorchStyleMomentum, _PlainMomentum])
+def test_a_users_optimizer_with_state_per_parameter_is_measured(make):
+    model = mlp(7, 5, 3)
+    opt = make(model.parameters())
+    before = summary(model, (4, 7), optimizer=opt)  # no TypeError: nothing to predict, nothing made yet
+    assert not before.state_predicted and before.state_bytes_measured is None and before.scratch_bytes is None
+    assert f"not predicted: {make.__name__} has its own step() and no state_specs(); step it to measure" in str(before)
+    _one_step(opt, model, minigrad.randn(4, 7), minigrad.randn(4, 3))
+    after = summary(model, (4, 7), optimizer=opt)
+    assert after.state_bytes_measured == after.state_in_totals == after.param_bytes  # one momentum buffer each
+    assert after.state_full_size_bytes == after.param_bytes and after.multiplier == 3
+    assert sum(row.state_bytes or 0 for row in after.rows) == after.param_bytes  # filed under each parameter
+    assert after.training_total == 3 * after.param_bytes + after.activation_bytes
+    assert f"measured (not predicted: {make.__name__} has its own step()" in str(after)
+
+
+def test_a_users_optimizer_keeping_its_state_in_attributes_is_measured_without_its_parameters():
+    from minigrad.memory import measure_state
+
+    model = mlp(7, 5, 3)
+    opt = _PlainAdamLike(model.parameters())
+    report = summary(model, (4, 7), optimizer=opt)  # the buffers exist from the constructor on
+    assert report.state_bytes_measured == 2 * report.param_bytes  # m and v; self.params and self.t are not state
+    assert report.state_full_size_bytes == 2 * report.param_bytes and report.multiplier == 4
+    assert measure_state(opt) == [(None, {"m": report.param_bytes, "v": report.param_bytes})]
+    _one_step(opt, model, minigrad.randn(4, 7), minigrad.randn(4, 3))
+    assert summary(model, (4, 7), optimizer=opt).state_bytes_measured == 2 * report.param_bytes

@@ -243,3 +243,81 @@ def test_a_recorded_gradient_draws_the_backward_pass_and_the_forward_nodes_it_re
         {"MulBackward0": 4, "x": 1, "g": 1, "TanhBackward0": 1, "RsubBackward1": 1, "AddBackward0": 1})
     assert edges[("x", "TanhBackward0")] == 1 and edges[("AddBackward0", "g")] == 1
     assert edges[("TanhBackward0", "MulBackward0")] == 3  # out * out, and the g * out of the other product
+
+
+# ---- intermediates and values -----------------------------------------------------------------------
+
+def tanh_chain():
+    """x -> (Mul by w) z -> tanh h -> sum y, in float64, with z and h kept by the caller."""
+    x = minigrad.tensor([0.5, -1.0, 2.0], dtype=minigrad.float64, requires_grad=True)
+    w = minigrad.tensor([2.0, 3.0, -1.0], dtype=minigrad.float64, requires_grad=True)
+    z = x * w
+    h = z.tanh()
+    return x, w, z, h, h.sum()
+
+
+def test_named_intermediates_are_drawn_between_their_ops_even_by_default():
+    x, w, z, h, y = tanh_chain()
+    labels, edges = parse(draw_graph(y, params={"x": x, "w": w, "h": h}).source)
+    assert edges == Counter({("x", "MulBackward0"): 1, ("w", "MulBackward0"): 1, ("MulBackward0", "TanhBackward0"): 1,
+                             ("TanhBackward0", "h"): 1, ("h", "SumBackward0"): 1, ("SumBackward0", "() float64"): 1})
+    by_name = {lines[0]: lines for lines in labels.values()}
+    assert by_name["h"] == ["h", "(3,) float64", "24 B"]
+
+
+def test_intermediates_draws_every_tensor_named_or_by_its_op():
+    x, w, z, h, y = tanh_chain()
+    labels, edges = parse(draw_graph(y, params={"x": x, "w": w, "h": h}, intermediates=True).source)
+    assert edges == Counter({("x", "MulBackward0"): 1, ("w", "MulBackward0"): 1, ("MulBackward0", "Mul output"): 1,
+                             ("Mul output", "TanhBackward0"): 1, ("TanhBackward0", "h"): 1,
+                             ("h", "SumBackward0"): 1, ("SumBackward0", "() float64"): 1})
+    by_name = {lines[0]: lines for lines in labels.values()}
+    assert by_name["Mul output"] == ["Mul output", "(3,) float64", "24 B"]  # from the graph's metadata
+    # what each op keeps for backward: Mul keeps x and w (leaves: no new memory), Tanh its output
+    assert by_name["MulBackward0"] == ["MulBackward0", "saved: 0 B"]
+    assert by_name["TanhBackward0"] == ["TanhBackward0", "saved: 24 B"]
+    assert by_name["SumBackward0"] == ["SumBackward0", "saved: 0 B"]
+    y.backward()
+    labels, _ = parse(draw_graph(y, intermediates=True).source)
+    assert [lines for lines in labels.values() if lines[0] == "TanhBackward0"] == [
+        ["TanhBackward0", "saved: freed by backward"]]
+
+
+def test_an_intermediate_used_twice_is_one_node_with_two_edges_out():
+    a = minigrad.ones(3, requires_grad=True)
+    b = a * 2.0
+    labels, edges = parse(draw_graph((b * b).sum(), intermediates=True).source)
+    assert edges[("MulBackward0", "Mul output")] == 2  # a*2 makes it; b*b makes the other Mul output
+    assert Counter(lines[0] for lines in labels.values())["Mul output"] == 2
+
+
+def test_intermediates_of_the_mlp_match_the_layers():
+    model, loss = mlp_and_loss()
+    labels, edges = parse(draw_graph(loss, model=model, intermediates=True).source)
+    outputs = Counter((lines[0], lines[1]) for lines in labels.values() if lines[0].endswith("output"))
+    assert outputs == Counter({("Addmm output", "(5, 8) float32"): 1, ("Relu output", "(5, 8) float32"): 1,
+                               ("Addmm output", "(5, 3) float32"): 1, ("Pow output", "(5, 3) float32"): 1})
+    saved = {lines[0]: lines[1] for lines in labels.values() if lines[0] in ("ReluBackward0", "PowBackward0")}
+    assert saved == {"ReluBackward0": "saved: 160 B", "PowBackward0": "saved: 60 B"}  # their output, their input
+    # the default drawing of the same graph is the one without the tensor nodes in between
+    assert edges[("Relu output", "AddmmBackward0")] == 1 and ("ReluBackward0", "AddmmBackward0") not in edges
+
+
+def test_show_values_gives_values_and_gradients_retained_or_not():
+    x, w, z, h, y = tanh_chain()
+    z.retain_grad()
+    y.backward()
+    labels, _ = parse(draw_graph(y, params={"x": x, "z": z, "h": h}, show_values=True, intermediates=True).source)
+    by_name = {lines[0]: lines for lines in labels.values()}
+    dz = 1 - np.tanh(np.array([1.0, -3.0, -2.0])) ** 2
+    assert by_name["z"][3:] == ["data: [1, -3, -2]", "grad: [" + ", ".join(f"{v:.4g}" for v in dz) + "]"]
+    assert by_name["x"][3:] == ["data: [0.5, -1, 2]", "grad: [" + ", ".join(f"{v:.4g}" for v in dz * [2, 3, -1]) + "]"]
+    assert by_name["h"][-1] == "grad: not retained"  # no retain_grad(): backward did not keep it
+    assert by_name["() float64"][-2] == f"data: [{np.tanh([1.0, -3.0, -2.0]).sum():.4g}]"
+
+
+def test_show_values_cuts_long_tensors_and_shows_none_before_backward():
+    a = minigrad.arange(10.0).requires_grad_()
+    labels, _ = parse(draw_graph((a * 1.0).sum(), params={"a": a}, show_values=True).source)
+    by_name = {lines[0]: lines for lines in labels.values()}
+    assert by_name["a"][3:] == ["data: [0, 1, 2, 3, ...]", "grad: None"]

@@ -10,11 +10,16 @@ subclass, needs nothing here:
 * ``optimizer.scratch_bytes()``: the temporary arrays one ``step()`` allocates and frees again.
 
 The tests check the prediction against minigrad's real state after a step and against torch's.
+
+A user's optimizer that describes nothing (its own ``step()``, no ``state_specs()``; a
+``torch.optim.Optimizer``-like subclass or a plain class) has its real state measured instead:
+``optimizer.state`` (torch's dict of per-parameter dicts, or of bare tensors), or, for a class
+without a ``state`` dict, every array the optimizer object holds that is not a parameter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..optim.optimizer import Optimizer, StateSpec
@@ -25,7 +30,7 @@ from .activations import is_array, owner
 def _unique_params(optimizer: Any) -> Iterator[tuple[dict, Tensor]]:
     """(group, parameter) for each parameter once, in group order: a parameter listed twice has one state."""
     seen: set[int] = set()
-    for group in optimizer.param_groups:
+    for group in getattr(optimizer, "param_groups", ()):  # a plain class of a user's may have none
         for p in group["params"]:
             if id(p) not in seen:
                 seen.add(id(p))
@@ -72,46 +77,84 @@ def predict_full_size(optimizer: Any) -> int:
     return sum(spec.nbytes(p) for p, specs in _specs(optimizer) for spec in specs.values() if spec.kind == "tensor")
 
 
-def _arrays(value: Any) -> Iterator[Any]:
-    """The arrays inside one state entry: a tensor, an array, or containers of them (a user's optimizer)."""
+def _arrays(value: Any, skip_parameters: bool = False) -> Iterator[Any]:
+    """The arrays inside one state entry: a tensor, an array, or containers of them (a user's optimizer).
+
+    ``skip_parameters``: leave out tensors that require a gradient (a plain optimizer class keeps a
+    list of its parameters next to its state).
+    """
     if isinstance(value, Tensor):
-        yield value._data
+        if not (skip_parameters and value.requires_grad):
+            yield value._data
     elif is_array(value):
         yield value
     elif isinstance(value, (list, tuple)):
         for item in value:
-            yield from _arrays(item)
+            yield from _arrays(item, skip_parameters)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _arrays(item)
+            yield from _arrays(item, skip_parameters)
 
 
-def _state_of(optimizer: Any, p: Tensor) -> dict | None:
-    state = optimizer.state.get(p) if hasattr(optimizer.state, "get") else None
-    return state if isinstance(state, dict) and state else None
+def _state_entries(optimizer: Any) -> Iterator[tuple[Tensor | None, dict, bool]]:
+    """(parameter or None, {name: value}, skip parameters) for each piece of real state the optimizer holds.
+
+    * ``optimizer.state`` a dict (torch's ``defaultdict``): one entry per key, a parameter's first
+      (in group order), then any other key; a value that is not a dict (``state[p] = buffer``)
+      is one entry named ``"state"``; the key is the parameter when it is a tensor;
+    * no ``state`` dict: the optimizer's attributes holding arrays, as one entry for no parameter
+      (tensors that require a gradient are parameters, not state: the third item says to skip them).
+    """
+    state = getattr(optimizer, "state", None)
+    if isinstance(state, Mapping):
+        done: set[int] = set()
+        keys = [p for _, p in _unique_params(optimizer)] + list(state.keys())
+        for key in keys:
+            if id(key) in done or key not in state:
+                continue
+            done.add(id(key))
+            value = state[key]
+            if isinstance(value, dict) and not value:
+                continue  # torch's defaultdict makes an empty one at a mere look-up
+            entry = value if isinstance(value, dict) else {"state": value}
+            yield (key if isinstance(key, Tensor) else None), entry, False
+        return
+    held = {}
+    for name, value in vars(optimizer).items():
+        if any(True for _ in _arrays(value, skip_parameters=True)):
+            held[name] = value
+    if held:
+        yield None, held, True
 
 
-def measure_state(optimizer: Any) -> list[tuple[Tensor, dict]]:
+def measure_state(optimizer: Any) -> list[tuple[Tensor | None, dict]]:
     """``[(param, {state name: bytes})]`` read from the optimizer's real state.
 
     Each tensor or array counts its own bytes (``nbytes``): a view into a flat array counts its
-    share. Plain Python numbers are not arrays and count 0.
+    share. Plain Python numbers are not arrays and count 0. ``param`` is None for state that is not
+    filed under a parameter (a user's optimizer keeping its buffers in attributes of its own).
     """
     result = []
-    for _, p in _unique_params(optimizer):
-        state = _state_of(optimizer, p)
-        if state:
-            result.append((p, {name: sum(int(a.nbytes) for a in _arrays(value)) for name, value in state.items()}))
+    for p, state, skip in _state_entries(optimizer):
+        result.append((p, {name: sum(int(a.nbytes) for a in _arrays(value, skip)) for name, value in state.items()}))
     return result
 
 
-def measured_full_size(optimizer: Any) -> int:
-    """Bytes of the real state arrays with their parameter's shape and dtype."""
+def measured_full_size(optimizer: Any, params: list[Tensor] | None = None) -> int:
+    """Bytes of the real state arrays with their parameter's shape and dtype.
+
+    State filed under no parameter counts where it has the shape and dtype of one of ``params``.
+    """
+    shapes = {(tuple(q.shape), q._data.dtype) for q in params or ()}
     total = 0
-    for _, p in _unique_params(optimizer):
-        for value in (_state_of(optimizer, p) or {}).values():
-            for a in _arrays(value):
-                if tuple(a.shape) == tuple(p.shape) and a.dtype == p._data.dtype:
+    for p, state, skip in _state_entries(optimizer):
+        for value in state.values():
+            for a in _arrays(value, skip):
+                if p is not None:
+                    same = tuple(a.shape) == tuple(p.shape) and a.dtype == p._data.dtype
+                else:
+                    same = (tuple(a.shape), a.dtype) in shapes
+                if same:
                     total += int(a.nbytes)
     return total
 
@@ -125,11 +168,9 @@ def allocated_state_bytes(optimizer: Any) -> int:
     into them: the flat arrays then exceed the sum of the views by that padding.
     """
     seen: dict[int, int] = {}
-    for state in optimizer.state.values():
-        if not isinstance(state, dict):
-            continue
+    for _, state, skip in _state_entries(optimizer):
         for value in state.values():
-            for a in _arrays(value):
+            for a in _arrays(value, skip):
                 base = owner(a)
                 seen[id(base)] = int(base.nbytes)
     return sum(seen.values())

@@ -1,7 +1,8 @@
-"""``MemoryReport``: what ``summary()`` found, as numbers (``to_dict()``) and as a table (``str()``)."""
+"""``MemoryReport``: what ``summary()`` found, as numbers (``to_dict()``), a table (``str()``) and HTML (notebooks)."""
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import asdict, dataclass, field
 
@@ -51,6 +52,7 @@ class MemoryReport:
     state_bytes_allocated: int | None = None  # the arrays holding that state (foreach's flat arrays add padding)
     scratch_bytes: int | None = None  # temporary arrays of one step(), freed before it returns; None: not known
     backward_peak: int = 0  # besides parameters and state: see timeline.py
+    held_bytes: int = 0  # what the caller holds through the step: the batch, the output, the loss
     update_peak: int | None = None  # predicted peak during optimizer.step(), everything included
     step_peak: int | None = None  # predicted peak of one training step (see summary()'s docstring)
     first_step_peak: int | None = None  # the first step, when the optimizer has not run yet
@@ -91,12 +93,21 @@ class MemoryReport:
 
     __repr__ = __str__
 
+    def _repr_html_(self) -> str:
+        """The same table as ``str()``, in HTML: what Jupyter shows for a report at the end of a cell."""
+        return _render_html(self)
+
 
 # -- the table --------------------------------------------------------------------------------
 
 
-def _render(r: MemoryReport) -> str:
-    head = ["Layer (type)", "Output shape", "Param #", "Params", "Grads", "Optim state", "Activations"]
+_HEAD = ["Layer (type)", "Output shape", "Param #", "Params", "Grads", "Optim state", "Activations"]
+# Named so that it does not read as a bound on the training total: it is the most alive at one moment.
+STEP_PEAK_LABEL = "Training step peak (alive at once)"
+
+
+def _module_cells(r: MemoryReport) -> list[list[str]]:
+    """One row of cells per module, indented by depth; "--" where a figure does not apply."""
     body = []
     for row in r.rows:
         label = r.model_type if row.depth == 0 else f"{row.name} ({row.type})"
@@ -111,22 +122,12 @@ def _render(r: MemoryReport) -> str:
             dash if no_params or row.state_bytes is None else format_bytes(row.state_bytes),
             dash if row.has_children and row.activation_bytes == 0 else format_bytes(row.activation_bytes),
         ])
-    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+    return body
 
-    def line(cells: list[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:])]
-        return "  ".join([first, *rest]).rstrip()
 
-    width = len(line(head))
-    bar, thin = "=" * width, "-" * width
-    out = [bar, line(head), bar, *(line(b) for b in body), bar]
-
+def _total_items(r: MemoryReport) -> list[tuple[str, str, str]]:
+    """(label, value, note) of each total under the table."""
     p = r.param_bytes
-    untrained = r.param_count - r.trainable_count
-    out.append(f"Total params: {r.param_count:,}" + (f" ({untrained:,} not trainable)" if untrained else ""))
-    out.append(f"Input: {r.input_size} {r.dtype} = {format_bytes(r.input_bytes)}")
-    out.append(thin)
     items = [("Parameters", format_bytes(p), "1x"),
              ("Gradients", format_bytes(r.grad_bytes), _times(r.grad_bytes / p))]
     if r.optimizer is not None:
@@ -156,23 +157,82 @@ def _render(r: MemoryReport) -> str:
             items.append(("Optimizer scratch per step", format_bytes(r.scratch_bytes), "during step() only"))
     if r.step_peak is not None:
         phases = "the larger of backward and step()" if r.optimizer is not None else "backward (no optimizer given)"
-        items.append(("Training step peak", format_bytes(r.step_peak), f"predicted: {phases}"))
+        items.append((STEP_PEAK_LABEL, format_bytes(r.step_peak), f"predicted: {phases}"))
     if r.first_step_peak is not None:
         items.append(("First step peak", format_bytes(r.first_step_peak), "predicted"))
+    return items
+
+
+def _footer(r: MemoryReport) -> list[str]:
+    """The multiplier line and the notes."""
+    p = r.param_bytes
+    parts = f"params 1x + grads {_times(r.grad_bytes / p)}"
+    if r.optimizer is not None:
+        parts += f" + state {_times(r.state_in_totals / p)}"
+    out = [f"Training vs bare parameters: {_times(r.multiplier)} ({parts}), activations on top"]
+    if any(row.activation_bytes == 0 and row.params and not row.has_children for row in r.rows):
+        out.append("Activations: a buffer kept by two layers is counted once, at the first (0 B: already counted)")
+    out.extend(_notes(r))
+    return out
+
+
+def _render(r: MemoryReport) -> str:
+    head, body = _HEAD, _module_cells(r)
+    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:])]
+        return "  ".join([first, *rest]).rstrip()
+
+    width = len(line(head))
+    bar, thin = "=" * width, "-" * width
+    out = [bar, line(head), bar, *(line(b) for b in body), bar]
+
+    untrained = r.param_count - r.trainable_count
+    out.append(f"Total params: {r.param_count:,}" + (f" ({untrained:,} not trainable)" if untrained else ""))
+    out.append(f"Input: {r.input_size} {r.dtype} = {format_bytes(r.input_bytes)}")
+    out.append(thin)
+    items = _total_items(r)
     label_w = max(len(label) for label, _, _ in items)
     value_w = max(len(value) for _, value, _ in items)
     for label, value, note in items:
         out.append(f"{label.ljust(label_w)}  {value.rjust(value_w)}  {note}".rstrip())
     out.append(thin)
-    parts = f"params 1x + grads {_times(r.grad_bytes / p)}"
-    if r.optimizer is not None:
-        parts += f" + state {_times(r.state_in_totals / p)}"
-    out.append(f"Training vs bare parameters: {_times(r.multiplier)} ({parts}), activations on top")
-    if any(row.activation_bytes == 0 and row.params and not row.has_children for row in r.rows):
-        out.append("Activations: a buffer kept by two layers is counted once, at the first (0 B: already counted)")
-    out.extend(_notes(r))
+    out.extend(_footer(r))
     out.append(bar)
     return "\n".join(out)
+
+
+def _render_html(r: MemoryReport) -> str:
+    """Two HTML tables, modules then totals, and the notes: the text table's content, for notebooks."""
+    esc = html.escape
+    right = ' style="text-align:right"'
+    rows = []
+    for cells in _module_cells(r):
+        indent = (len(cells[0]) - len(cells[0].lstrip(" "))) // 2
+        first = f'<td style="text-align:left;padding-left:{1.5 * indent:g}em">{esc(cells[0].strip())}</td>'
+        rows.append("<tr>" + first + "".join(f"<td{right}>{esc(c)}</td>" for c in cells[1:]) + "</tr>")
+    head = "".join(f"<th{right if i else ''}>{esc(h)}</th>" for i, h in enumerate(_HEAD))
+    untrained = r.param_count - r.trainable_count
+    caption = (f"{esc(r.model_type)}: {r.param_count:,} params"
+               + (f" ({untrained:,} not trainable)" if untrained else "")
+               + f", input {esc(str(r.input_size))} {esc(r.dtype)} = {esc(format_bytes(r.input_bytes))}")
+    modules = (f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
+               f"<tbody>{''.join(rows)}</tbody></table>")
+    totals = "".join(
+        f'<tr><td style="text-align:left">{"&emsp;" if label.startswith(" ") else ""}{esc(label.strip())}</td>'
+        f'<td{right}><b>{esc(value)}</b></td><td style="text-align:left">{esc(note)}</td></tr>'
+        for label, value, note in _total_items(r))
+    lines: list[str] = []
+    for line in _footer(r):  # an indented line goes on with the note above it
+        if line.startswith("  ") and lines:
+            lines[-1] += " " + line.strip()
+        else:
+            lines.append(line)
+    notes = "".join(f"<li>{esc(line)}</li>" for line in lines)
+    return (f'<div class="minigrad-memory-report">{modules}'
+            f"<table><tbody>{totals}</tbody></table><ul>{notes}</ul></div>")
 
 
 # The course's two-layer example, which leaves out the second layer's bias (40 parameters, 160 B).
@@ -188,8 +248,10 @@ def _notes(r: MemoryReport) -> list[str]:
         notes.append("  the course counts this model as 40 params (160 B): it leaves out the second Linear's "
                      "bias; Linear(4, 1, bias=False) is its model")
     if r.step_peak is not None and r.step_peak < r.training_total:
-        notes.append("Step peak < training total: backward frees each layer's saved arrays before the first "
-                     "layers' gradients exist; the total counts them all at once")
+        notes.append("Step peak < training total is expected here: the total adds everything up as if all alive "
+                     "at once; the peak")
+        notes.append("  is the most alive at one moment: backward frees each layer's saved arrays before the first "
+                     "layers' grads exist")
     notes.append("Each figure: help(minigrad.memory.summary)")
     return notes
 

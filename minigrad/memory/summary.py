@@ -121,6 +121,13 @@ def summary(model: Any, input_size: Sequence[int] | Sequence[Sequence[int]], opt
     >>> report.training_total, report.step_peak
     (828, 820)
     """
+    return _summarize(model, input_size, optimizer, dtype, batch_dim, loss_fn)
+
+
+def _summarize(model: Any, input_size: Any, optimizer: Any = None, dtype: _dtype.dtype | None = None,
+               batch_dim: int = 0, loss_fn: Callable | None = None,
+               trace: list[tuple[str, int]] | None = None) -> MemoryReport:
+    """``summary()``; ``trace`` also receives the backward replay's running total (see ``timeline.backward_peak``)."""
     params = _parameters(model)
     if not params:
         raise ValueError(f"{type(model).__name__} has no parameters: there is no model size to report "
@@ -135,7 +142,7 @@ def summary(model: Any, input_size: Sequence[int] | Sequence[Sequence[int]], opt
     rng_state = _backend._host_rng.bit_generator.state  # the summary should not change a seeded run
     try:
         inputs = [_factories.randn(*s, dtype=dtype, device=device) for s in sizes]
-        record = _run(model, inputs, params, loss_fn)
+        record = _run(model, inputs, params, loss_fn, trace)
     finally:
         _backend._host_rng.bit_generator.state = rng_state
 
@@ -158,7 +165,7 @@ def summary(model: Any, input_size: Sequence[int] | Sequence[Sequence[int]], opt
         linear_shapes=_linear_shapes(model),
     )
     if optimizer is not None:
-        _optimizer_figures(report, optimizer)
+        _optimizer_figures(report, optimizer, params)
     _predict_peaks(report, record, optimizer)
     return report
 
@@ -170,7 +177,7 @@ def _linear_shapes(model: Any) -> list[tuple[int, int, bool]]:
     return [(m.in_features, m.out_features, m.bias is not None) for m in model.modules() if isinstance(m, Linear)]
 
 
-def _optimizer_figures(report: MemoryReport, optimizer: Any) -> None:
+def _optimizer_figures(report: MemoryReport, optimizer: Any, params: list[Tensor]) -> None:
     """The optimizer's state, predicted from its ``state_specs()`` and read from its real state, and its scratch."""
     report.optimizer = type(optimizer).__name__
     report.state_predicted = opt_state.describes_its_state(optimizer)
@@ -181,7 +188,7 @@ def _optimizer_figures(report: MemoryReport, optimizer: Any) -> None:
         report.state_bytes_measured = opt_state.total(measured)
         report.state_bytes_allocated = opt_state.allocated_state_bytes(optimizer)
         if not report.state_predicted:
-            report.state_full_size_bytes = opt_state.measured_full_size(optimizer)
+            report.state_full_size_bytes = opt_state.measured_full_size(optimizer, params)
     report.scratch_bytes = opt_state.scratch_bytes(optimizer)
 
 
@@ -194,6 +201,7 @@ def _predict_peaks(report: MemoryReport, record: _Record, optimizer: Any) -> Non
     own temporary arrays, which it frees before it returns.
     """
     report.backward_peak = record.backward_peak
+    report.held_bytes = record.held_bytes
     p, g, held = report.param_bytes, report.grad_bytes, record.held_bytes
     if optimizer is None:
         report.step_peak = p + max(record.backward_peak, g + held)
@@ -257,7 +265,8 @@ class _Record:
     activation_bytes_by_dtype: dict  # dtype name -> bytes of the activations kept in it
 
 
-def _run(model: Any, inputs: list[Tensor], params: list[Tensor], loss_fn: Callable | None) -> _Record:
+def _run(model: Any, inputs: list[Tensor], params: list[Tensor], loss_fn: Callable | None,
+         trace: list[tuple[str, int]] | None = None) -> _Record:
     ledger = GraphLedger([p._data for p in params])
     calls: dict[int, _Call] = {}
     running: list[tuple[str, Any]] = []  # the modules whose forward has started and not ended
@@ -319,7 +328,7 @@ def _run(model: Any, inputs: list[Tensor], params: list[Tensor], loss_fn: Callab
             by_dtype[str(b.dtype)] = by_dtype.get(str(b.dtype), 0) + int(b.nbytes)
     root = loss if loss is not None else output
     held = [t._data for t in [*inputs, *tensors_in(output), *([loss] if loss is not None else [])]]
-    begin, peak_bwd = backward_peak(root, params, held)
+    begin, peak_bwd = backward_peak(root, params, held, trace)
     return _Record(calls, loss_bytes, peak[0], max(begin, peak_bwd), owned_bytes(held), by_dtype)
 
 

@@ -134,8 +134,13 @@ class _Count:
                 self.in_flight -= g.nbytes
 
 
-def backward_peak(root: Tensor, params: list[Tensor], held: list[Any]) -> tuple[int, int]:
+def backward_peak(root: Tensor, params: list[Tensor], held: list[Any],
+                  trace: list[tuple[str, int]] | None = None) -> tuple[int, int]:
     """(bytes alive when backward starts, most bytes alive during backward).
+
+    ``trace``: a list to which the replay appends ``(what runs, bytes alive)`` at every moment it
+    counts, node by node (``"start"`` first): the running total that ``plot_step()`` draws. Its
+    largest value is the peak returned.
 
     Parameters and optimizer state are left out (the caller adds them); counted are the saved
     buffers, the arrays in ``held`` (what the caller keeps through the step: the batch, the
@@ -153,6 +158,8 @@ def backward_peak(root: Tensor, params: list[Tensor], held: list[Any]) -> tuple[
     start = root.grad_fn
     if start is None:
         total = sum(pinned.values())
+        if trace is not None:
+            trace.append(("start", total))
         return total, total
 
     dependencies, holds, refs, sizes = _graph(start, param_ids)
@@ -163,6 +170,16 @@ def backward_peak(root: Tensor, params: list[Tensor], held: list[Any]) -> tuple[
     first = count.new(_Grad(tuple(root.shape), root.nbytes))
     pending: dict[tuple, tuple] = {(start, root._output_nr): (count.hold(first), False)}
     begin = peak = live_saved + count.in_flight
+    if trace is not None:
+        trace.append(("start", begin))
+
+    def see(node: Any, alive: int) -> None:
+        """One moment of the replay: the peak so far, and the running total for ``trace``."""
+        nonlocal peak
+        peak = max(peak, alive)
+        if trace is not None:
+            trace.append((node.name(), alive))
+
     ready = [start]
     lingering: _Grad | None = None  # the engine's loop variable still holds the last gradient a leaf copied
 
@@ -180,13 +197,13 @@ def backward_peak(root: Tensor, params: list[Tensor], held: list[Any]) -> tuple[
                 count.kept += g.nbytes
             else:
                 count.kept += g.nbytes  # a copy
-                peak = max(peak, live_saved + count.in_flight + count.kept)
                 lingering = g
+            see(node, live_saved + count.in_flight + count.kept)
             continue
 
         if refill(node):  # a checkpointed block: backward recomputes its saved arrays just before this node
             live_saved += _refilled(holds, refs, sizes, param_ids)
-            peak = max(peak, live_saved + count.in_flight + count.kept)
+            see(node, live_saved + count.in_flight + count.kept)
         ins = [pending.pop((node, k), (None, False))[0] for k in range(node.n_outputs)]
         produced: list = [None] * len(node.next_edges)
         scratch = 0
@@ -204,7 +221,7 @@ def backward_peak(root: Tensor, params: list[Tensor], held: list[Any]) -> tuple[
                 else:
                     produced[i] = count.new(_new_grad(node.input_meta[i]))
             scratch = _scratch(node, g_out)
-        peak = max(peak, live_saved + count.in_flight + count.kept + scratch)
+        see(node, live_saved + count.in_flight + count.kept + scratch)
         count.release(lingering)
         lingering = None
 
@@ -222,7 +239,7 @@ def backward_peak(root: Tensor, params: list[Tensor], held: list[Any]) -> tuple[
                     pending[edge] = (count.hold(g), all(g is not h for h in ins))
                 elif not waiting[1]:  # not the engine's to add into: the sum is a new array
                     total = count.new(_Grad(waiting[0].shape, waiting[0].nbytes))
-                    peak = max(peak, live_saved + count.in_flight + count.kept)
+                    see(node, live_saved + count.in_flight + count.kept)
                     count.release(waiting[0])
                     pending[edge] = (total, True)
             nxt = edge[0]
