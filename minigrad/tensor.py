@@ -91,8 +91,8 @@ class Tensor(TensorBase):
             else:
                 t.grad = Tensor._wrap(g.copy()) if t.grad is None else Tensor._wrap(t.grad._data + g)
 
-        store.retains_grad = True  # see register_hook: torch runs it after the tensor's other hooks
-        self.grad_fn.register_hook(self._output_nr, store)
+        store.retains_grad = True  # Node.register_tensor_hook runs it after the tensor's other hooks (torch's rule)
+        self.grad_fn.register_tensor_hook(self._output_nr, store)
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it.
@@ -114,10 +114,8 @@ class Tensor(TensorBase):
             self._leaf_hooks.append((0, hook))
             return RemovableHandle(self._leaf_hooks, hook)
         node = self.grad_fn
-        node.register_hook(self._output_nr, on_array)
-        # A stable sort keeps registration order but moves retain_grad's hook last, so that .grad
-        # shows the gradient as the other hooks left it (torch's rule).
-        node.hooks.sort(key=lambda h: getattr(h[1], "retains_grad", False))
+        # Held by the node (the tensor may be gone when backward runs), before its pre-hooks and retain_grad's last.
+        node.register_tensor_hook(self._output_nr, on_array)
         return RemovableHandle(node.hooks, on_array)
 
     def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:

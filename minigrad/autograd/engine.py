@@ -22,6 +22,14 @@ gradients have a history and can be differentiated again. Nothing is then writte
 With ``capture`` (``autograd.grad``) the gradients arriving at ``inputs`` are returned instead of
 added into ``.grad``; nothing is accumulated anywhere.
 
+Hooks, in torch's order, for a node that has any (``Node.has_hooks``, the one attribute read per node for
+them): the tensor hooks of its outputs (retain_grad's last), its pre-hooks (``register_prehook``), its
+backward, its post-hooks (``register_hook``). They see tensors; what they hand back is never written into.
+
+Tracing (minigrad/autograd/trace.py): ``run_backward`` reads once whether a ``trace()`` is active; only then
+does it run each node through the tracer's wrapper of ``_run_node``. Without one, the loop is the same code
+as if tracing did not exist: no test per node.
+
 A leaf's ``AccumulateGrad`` node only adds into ``leaf.grad``, and addition does not
 care about order, so a leaf takes each gradient as it arrives; only a leaf with hooks
 is counted and waits for its total, since torch calls a leaf's hooks once, with the sum.
@@ -39,11 +47,16 @@ its ``.grad`` as it is if owned, and as a copy otherwise.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
-from .graph import AccumulateGrad, Node
+from .graph import AccumulateGrad, Node, run_posthooks, run_prehooks
 
 _NOTHING = (None, False)  # what a node output that received no gradient holds
+
+# The innermost active ``trace()`` (minigrad/autograd/trace.py), or None. A ContextVar, not a global: a trace
+# in one thread (or asyncio task) records only the backward calls made there.
+active_tracer: ContextVar[Any] = ContextVar("minigrad_active_tracer", default=None)
 
 
 def run_backward(roots: list, grads: list, retain_graph: bool, inputs: list | None = None,
@@ -60,6 +73,9 @@ def run_backward(roots: list, grads: list, retain_graph: bool, inputs: list | No
     wanted = [t._edge() for t in inputs] if capture else ()
     captured: dict[tuple, Any] = {}
     dependencies, ready, cut = _schedule(pending, inputs, capture)
+    wrap = roots[0]._wrap  # makes the tensors that hooks see around gradient arrays
+    tracer = active_tracer.get()  # read once per backward: a trace costs nothing when there is none
+    run_node = _run_node if tracer is None else tracer.runner(_run_node, cut, wrap)
     while ready:
         node = ready.pop()
         if type(node) is AccumulateGrad:  # a root, a leaf with hooks (they see the total), or captured
@@ -73,7 +89,7 @@ def run_backward(roots: list, grads: list, retain_graph: bool, inputs: list | No
             for k in range(node.n_outputs):
                 captured[(node, k)] = pending.pop((node, k), _NOTHING)[0]
             continue
-        grads, out = _run_node(node, pending, retain_graph, create_graph)
+        grads, out = run_node(node, pending, retain_graph, create_graph, wrap)
         if capture:
             for k, g in enumerate(grads):
                 if (node, k) in wanted:
@@ -182,20 +198,56 @@ def _add(pending: dict, edge: tuple, g: Any, given: list, create_graph: bool = F
     pending[edge] = (total, True)
 
 
-def _run_node(node: Node, pending: dict, retain_graph: bool, create_graph: bool) -> tuple:
+def _run_node(node: Node, pending: dict, retain_graph: bool, create_graph: bool, wrap: Any) -> tuple:
     """Take ``node``'s gradients from ``pending`` and run its backward: (its gradients, what it sends on)."""
     if node.n_outputs == 1:
         grads = [pending.pop((node, 0), _NOTHING)[0]]
     else:
-        grads = _materialize(node, [pending.pop((node, k), _NOTHING)[0] for k in range(node.n_outputs)])
-    if grads[0] is None:  # (after _materialize: a node's gradients are all there or all None)
-        out: Any = (None,) * len(node.next_edges)  # nothing flows through, but the nodes after it still wait
+        grads = [pending.pop((node, k), _NOTHING)[0] for k in range(node.n_outputs)]
+    if node.has_hooks:
+        grads, out = _run_hooked(node, grads, create_graph, wrap)
     else:
-        if node.hooks:
-            _run_hooks(node, grads)
-        out = node.apply_backward(grads, create_graph) if create_graph else node.apply_backward(grads)
+        if node.n_outputs > 1:
+            grads = _materialize(node, grads)
+        if grads[0] is None:  # (after _materialize: a node's gradients are all there or all None)
+            out: Any = (None,) * len(node.next_edges)  # nothing flows through, but the nodes after it still wait
+        else:
+            out = node.apply_backward(grads, create_graph) if create_graph else node.apply_backward(grads)
     if not retain_graph:
         node.release()
+    return grads, out
+
+
+def _run_hooked(node: Node, grads: list, create_graph: bool, wrap: Any) -> tuple:
+    """``_run_node``'s middle for a node with hooks, in torch's order: tensor hooks, pre-hooks, backward,
+    post-hooks. ``grads`` has None for an output that got no gradient: what node hooks see, as in torch (the
+    backward itself gets zeros there)."""
+    arrived = [g is not None for g in grads]
+    if node.n_outputs > 1:
+        grads = _materialize(node, grads)
+    if grads[0] is None:
+        return grads, (None,) * len(node.next_edges)
+    if node.hooks:
+        _run_hooks(node, grads)
+    seen = [g if came else None for g, came in zip(grads, arrived)]  # what the node hooks see
+    if node.n_outputs > 1:  # as torch, they see only outputs that can have a gradient (not max's indices)
+        kept = [k for k, (_, dtype) in enumerate(node.output_meta) if dtype.kind in "fc"]
+        seen = [seen[k] for k in kept]
+    if node._pre_hooks:
+        seen = run_prehooks(node, seen, wrap, create_graph)
+        if node.n_outputs > 1:
+            full: list = [None] * node.n_outputs
+            for k, g in zip(kept, seen):
+                full[k] = g
+            grads = _materialize(node, full)
+        else:
+            grads = seen
+    if grads[0] is None:  # a pre-hook dropped the gradient: nothing flows on
+        out: Any = [None] * len(node.next_edges)
+    else:
+        out = node.apply_backward(grads, create_graph) if create_graph else node.apply_backward(grads)
+    if node._post_hooks:
+        out = run_posthooks(node, list(out), seen, wrap, create_graph)
     return grads, out
 
 

@@ -126,6 +126,26 @@ class TensorBase:
         return (self._accumulator, 0)
 
 
+class RemovableHandle:
+    """What ``Node.register_hook`` and ``register_prehook`` return: ``remove()`` unregisters the hook (torch's
+    ``torch.utils.hooks.RemovableHandle``); usable as a context manager."""
+
+    def __init__(self, hooks: list, fn: Any) -> None:
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        for i, fn in enumerate(self._hooks):
+            if fn is self._fn:
+                del self._hooks[i]
+                return
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
 def named(t: TensorBase, name: str) -> TensorBase:
     """Give the node that made ``t`` torch's name for the op the caller ran, and return ``t``."""
     node = t.grad_fn
@@ -145,7 +165,15 @@ class Node:
     freed = False
     n_outputs = 1
     output_meta: tuple = ()
-    hooks: list | None = None  # (output index, fn(grad array) -> grad array or None)
+    # Tensor hooks (Tensor.register_hook, retain_grad, checkpoint's recomputation) on this node's outputs:
+    # (output index, fn(grad array) -> grad array or None), retain_grad's last. See register_tensor_hook.
+    hooks: list | None = None
+    # torch's node hooks (register_prehook / register_hook): fn(grad_outputs) and fn(grad_inputs, grad_outputs).
+    _pre_hooks: list | None = None
+    _post_hooks: list | None = None
+    # Whether any hook was ever registered here: the engine reads only this per node (one attribute), so a
+    # backward without hooks pays nothing for them. It stays True after a removal (the hooks' lists just empty).
+    has_hooks = False
     non_differentiable: tuple = ()
     # Per saved tensor: (its VersionCounter, the version when saved, its index in ``saved``, where its
     # gradient goes); see _saved_versions in function.py. Checked before backward uses the saved values,
@@ -186,10 +214,47 @@ class Node:
     def next_functions(self) -> tuple:
         return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self.next_edges)
 
-    def register_hook(self, output_nr: int, hook: Any) -> None:
+    def register_tensor_hook(self, output_nr: int, fn: Any) -> None:
+        """Run ``fn(grad)`` on the gradient of output ``output_nr`` before this node's backward (minigrad's way of
+        holding a non-leaf tensor's hooks: the tensor may be gone by then, its node is not).
+
+        ``fn`` gets arrays (tensors with ``create_graph``) and may return a replacement. Hooks run in the order
+        registered, except that retain_grad's (marked ``fn.retains_grad``) runs last: ``.grad`` then shows the
+        gradient as the other hooks left it (torch's rule).
+        """
         if self.hooks is None:
             self.hooks = []
-        self.hooks.append((output_nr, hook))
+        self.hooks.append((output_nr, fn))
+        self.hooks.sort(key=lambda h: getattr(h[1], "retains_grad", False))  # stable: keeps the others' order
+        self.has_hooks = True
+
+    def register_prehook(self, fn: Any) -> RemovableHandle:
+        """torch's ``Node.register_prehook``: call ``fn(grad_outputs)`` just before this node's backward.
+
+        ``grad_outputs`` is a tuple with one tensor per output of the node (None for an output that got no
+        gradient): what the backward is about to use, after the tensor hooks of those outputs and retain_grad.
+        ``fn`` may return a tuple of the same length to use instead. Hooks run in the order registered, each
+        seeing what the one before returned. Returns a handle whose ``remove()`` unregisters ``fn``.
+        """
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(fn)
+        self.has_hooks = True
+        return RemovableHandle(self._pre_hooks, fn)
+
+    def register_hook(self, fn: Any) -> RemovableHandle:
+        """torch's ``Node.register_hook``: call ``fn(grad_inputs, grad_outputs)`` just after this node's backward.
+
+        ``grad_inputs``: the gradients the backward computed, one per entry of ``next_functions`` (None where
+        that input needs none); ``grad_outputs``: the gradients it received. ``fn`` may return a tuple like
+        ``grad_inputs`` to send on instead. A student's window on one step of the chain rule: what came in,
+        what went out. Returns a handle whose ``remove()`` unregisters ``fn``.
+        """
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._post_hooks.append(fn)
+        self.has_hooks = True
+        return RemovableHandle(self._post_hooks, fn)
 
     def release(self) -> None:
         """Drop the saved arrays once backward has used them (unless retain_graph)."""
@@ -393,6 +458,75 @@ def _sum_to_shape(g: Any, shape: tuple, node: Node, index: int) -> Any:
     return g.reshape(shape) if extra else g
 
 
+def run_prehooks(node: Node, grads: list, wrap: Any, recorded: bool = False) -> list:
+    """Pass ``grads`` (a node's incoming gradients: arrays, or tensors in a ``recorded`` backward; None where
+    none came) through the node's pre-hooks; returns the gradients its backward should use.
+
+    The hooks see tensors (torch's API), made around the arrays without a copy.
+    """
+    shown = _as_tensors(grads, wrap)
+    for fn in list(node._pre_hooks):  # a copy: a hook may remove itself
+        result = fn(tuple(shown))
+        if result is not None:
+            shown = _checked(fn, result, shown)
+    return shown if recorded else _as_arrays(shown)
+
+
+def run_posthooks(node: Node, grads_in: list, grads_out: list, wrap: Any, recorded: bool = False) -> list:
+    """Pass ``grads_in`` (what a node's backward computed for its inputs) through the node's post-hooks, which
+    also see ``grads_out`` (what the backward received); returns the gradients to send on."""
+    shown = _as_tensors(grads_in, wrap)
+    outputs = tuple(_as_tensors(grads_out, wrap))
+    # grad_inputs has one entry per next_functions entry. A built-in op also lists its options (a sum's dims...)
+    # there, where torch does not: a replacement may leave out such trailing entries, which torch's code does.
+    edges = node.next_edges
+    needed = len(edges)
+    while needed and edges[needed - 1] is None:
+        needed -= 1
+    for fn in list(node._post_hooks):
+        result = fn(tuple(shown), outputs)
+        if result is not None:
+            if type(result) is tuple and needed <= len(result) < len(shown):
+                result += (None,) * (len(shown) - len(result))
+            shown = _checked(fn, result, shown)
+    return shown if recorded else _as_arrays(shown)
+
+
+def _as_tensors(values: list, wrap: Any) -> list:
+    return [v if v is None or isinstance(v, TensorBase) else wrap(v) for v in values]
+
+
+def _as_arrays(shown: list) -> list:
+    """The hooks' tensors back as arrays, for a backward on arrays: each as a view, which the engine never
+    writes into (its ownership rule). A hook may keep the tensors it saw or returned (a student's list of
+    gradients); adding a later gradient into one in place would change them behind its back."""
+    return [None if s is None else s._data.view() for s in shown]
+
+
+def _checked(fn: Any, result: Any, before: list) -> list:
+    """A hook's replacement tuple, refused with torch's errors unless it is one tensor (or None) per value,
+    each of the shape and dtype of the value it replaces."""
+    name = getattr(fn, "__name__", type(fn).__name__)
+    if type(result) is not tuple:
+        raise TypeError(f"expected tuple, but hook returned '{type(result).__name__}'")
+    if len(result) != len(before):
+        raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got {len(result)}, but "
+                           f"expected {len(before)})")
+    for new, old in zip(result, before):
+        if new is None:
+            continue
+        if not isinstance(new, TensorBase):
+            raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+        if old is None:
+            continue
+        if new._data.shape != old._data.shape:
+            raise RuntimeError(f"hook '{name}' has changed the size of value")
+        if new._data.dtype != old._data.dtype:
+            was, got = (_TYPE_NAMES.get(str(t._data.dtype), "Tensor") for t in (old, new))
+            raise RuntimeError(f"hook '{name}' has changed the type of value (was minigrad.{was} got minigrad.{got})")
+    return list(result)
+
+
 _TYPE_NAMES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor",
                "int32": "IntTensor", "int64": "LongTensor", "bool": "BoolTensor", "uint8": "ByteTensor"}
 
@@ -417,7 +551,7 @@ class AccumulateGrad(Node):
         """True if the leaf has hooks: the engine then sums its gradients first (its hooks see the total, and
         post-accumulate hooks run once, when ``.grad`` is final for this backward)."""
         leaf = self._variable()
-        return leaf is not None and bool(leaf._leaf_hooks or leaf._post_accumulate_hooks)
+        return leaf is not None and bool(leaf._leaf_hooks or leaf._post_accumulate_hooks or self.has_hooks)
 
     def accumulate(self, g: Any, owned: bool) -> None:
         """Add the gradient ``g`` into ``leaf.grad``.
@@ -430,35 +564,52 @@ class AccumulateGrad(Node):
         if leaf is None:
             return
         if isinstance(g, TensorBase):  # a recorded backward (create_graph)
-            self._accumulate_recorded(leaf, g, owned)
+            g = self._accumulate_recorded(leaf, g, owned)
+            if g is None:  # a pre-hook dropped it
+                return
         else:
             if leaf._leaf_hooks:  # kept on the tensor: this node lives only as long as a graph uses it
                 for _, hook in leaf._leaf_hooks:
                     result = hook(leaf._wrap(g))
                     if result is not None:
                         g, owned = result._data, False
+            if self.has_hooks and self._pre_hooks:  # torch's order: the leaf's tensor hooks, then the node's
+                (g,) = run_prehooks(self, [g], leaf._wrap)
+                owned = False
+                if g is None:
+                    return
             dtype = leaf._data.dtype
-            if g.dtype is not dtype and g.dtype != dtype:
-                g, owned = g.astype(dtype), True
+            add = g
+            if add.dtype is not dtype and add.dtype != dtype:
+                add, owned = add.astype(dtype), True
             if leaf._grad is None:  # the engine's own array, of the leaf's shape and dtype: no checks needed
-                leaf._grad = leaf._wrap(g if owned else g.copy())
+                leaf._grad = leaf._wrap(add if owned else add.copy())
             else:
-                leaf._grad._data += g
+                leaf._grad._data += add
         if leaf._post_accumulate_hooks:  # torch's register_post_accumulate_grad_hook: after .grad is final
             for _, hook in leaf._post_accumulate_hooks:
                 hook(leaf)
+        if self.has_hooks and self._post_hooks:  # an AccumulateGrad computes no gradient: grad_inputs is ()
+            run_posthooks(self, [], [g], leaf._wrap, isinstance(g, TensorBase))
 
-    @staticmethod
-    def _accumulate_recorded(leaf: TensorBase, g: TensorBase, owned: bool) -> None:
-        """``leaf.grad`` becomes ``g`` with its history, or ``leaf.grad + g`` (recorded, not in place)."""
+    def _accumulate_recorded(self, leaf: TensorBase, g: TensorBase, owned: bool) -> TensorBase | None:
+        """``leaf.grad`` becomes ``g`` with its history, or ``leaf.grad + g`` (recorded, not in place). Returns the
+        gradient as the hooks left it (None if a pre-hook dropped it), for the post-hooks."""
         with enable_grad():
             for _, hook in leaf._leaf_hooks or ():
                 result = hook(g)
                 if result is not None:
                     g, owned = result, False
-            if g._data.dtype != leaf._data.dtype:
-                g, owned = _cast(g, leaf._data.dtype), True
+            if self.has_hooks and self._pre_hooks:
+                (g,) = run_prehooks(self, [g], leaf._wrap, True)
+                owned = False
+                if g is None:
+                    return None
+            add = g
+            if add._data.dtype != leaf._data.dtype:
+                add, owned = _cast(add, leaf._data.dtype), True
             if leaf._grad is None:
-                leaf._grad = g if owned else g.clone()  # never the caller's tensor itself
+                leaf._grad = add if owned else add.clone()  # never the caller's tensor itself
             else:
-                leaf._grad = leaf._grad + g
+                leaf._grad = leaf._grad + add
+        return g

@@ -157,9 +157,14 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
     hook = _Recompute(function, args, kwargs, rng_state, recompute_context, out_nodes, boundary, metadata,
                       determinism_check)
     for node in out_nodes:
-        for k in range(node.n_outputs):
-            node.register_hook(k, hook)
+        node.register_prehook(hook)  # torch's node pre-hook: runs just before the node's backward
+        _blocks[node] = hook
     return outputs
+
+
+# The block each output node refills, for refill() and held_for_recomputation(); weak, so it never keeps a
+# graph alive.
+_blocks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class _Recompute:
@@ -240,22 +245,20 @@ def refill(node: Node) -> bool:
     """Recompute the checkpointed block whose output ``node`` is, now, as backward does just before it runs
     ``node``; True if there was one still to refill. minigrad.memory's replay of backward calls this, so that
     its predicted peak holds one recomputed block at a time, as the real backward does."""
-    for _, hook in node.hooks or ():
-        if isinstance(hook, _Recompute):
-            if hook.done:
-                return False
-            hook(None)
-            return True
-    return False
+    hook = _blocks.get(node)
+    if hook is None or hook.done:
+        return False
+    hook(None)
+    return True
 
 
 def held_for_recomputation(node: Node) -> list:
     """The arrays a checkpointed block whose output ``node`` is keeps until backward refills it: its arguments'
     (the memory checkpointing spends). Empty for any other node."""
-    for _, hook in node.hooks or ():
-        if isinstance(hook, _Recompute) and not hook.done:
-            return [t._data for t in _tensors_in(hook.args)]
-    return []
+    hook = _blocks.get(node)
+    if hook is None or hook.done:
+        return []
+    return [t._data for t in _tensors_in(hook.args)]
 
 
 def checkpoint_sequential(functions: Any, segments: int, input: Any, use_reentrant: bool | None = None,
