@@ -283,6 +283,10 @@ def hyperparameters(make_optimizer: Callable) -> str:
 
 # ---- pictures and table -------------------------------------------------------------------------
 
+# A path that barely leaves the start says why on its panel, so that it does not read as a bug.
+WHY_SO_SHORT = {"Adadelta": "\nsteps start at sqrt(eps / (1 - rho)) ~ 3e-3: it barely moves"}
+
+
 def plot_paths(name: str, problem: Problem, paths: dict[str, np.ndarray], out_dir: str, grid: int) -> str:
     """One panel per optimizer: the path over the function's contour lines, its hyperparameters in the title."""
     settings = {opt_name: hyperparameters(make) for opt_name, make in make_optimizers(problem).items()}
@@ -298,7 +302,8 @@ def plot_paths(name: str, problem: Problem, paths: dict[str, np.ndarray], out_di
         ax.plot(path[:, 0], path[:, 1], ".-", color="crimson", markersize=2, linewidth=1)
         ax.plot(*problem.start, "o", color="black", markersize=4)
         ax.plot(*problem.minimum, "*", color="gold", markeredgecolor="black", markersize=12)
-        ax.set_title(f"{opt_name}: f = {problem.f(*path[-1]):.3g}\n{settings[opt_name]}", fontsize=8)
+        why = WHY_SO_SHORT.get(opt_name, "")
+        ax.set_title(f"{opt_name}: f = {problem.f(*path[-1]):.3g}\n{settings[opt_name]}{why}", fontsize=8)
         ax.set_xlim(problem.xlim)
         ax.set_ylim(problem.ylim)
     fig.suptitle(f"{name}: {len(next(iter(paths.values()))) - 1} steps from {problem.start} (star: minimum)")
