@@ -288,3 +288,24 @@ def test_peak_memory_follows_the_formula():
     assert peaks[4] < peaks[2] < peaks[None] and peaks[8] < peaks[16] < peaks[32]
     assert min(peaks.values()) in (peaks[4], peaks[8])  # near sqrt(32)
     assert peaks[4] < 0.5 * peaks[None]
+
+
+def test_the_recomputation_runs_under_the_forwards_autocast():
+    minigrad, nn = mg, mg.nn
+    # backward runs outside the autocast region; the recomputation must cast as the forward did (torch saves the
+    # autocast state too), or the saved arrays would come back float32 and the gradients differ
+    def grads(segments):
+        minigrad.manual_seed(0)
+        model = nn.Sequential(*[m for _ in range(4) for m in (nn.Linear(16, 16), nn.Tanh())])
+        x = minigrad.randn(8, 16)
+        with minigrad.autocast("cpu", dtype=minigrad.float16):
+            out = model(x) if segments is None else checkpoint_sequential(model, segments, x, use_reentrant=False)
+            loss = out.float().pow(2).sum()
+        loss.backward()
+        return out.dtype, [p.grad.numpy().copy() for p in model.parameters()]
+
+    plain_dtype, plain = grads(None)
+    checkpointed_dtype, checkpointed = grads(2)
+    assert plain_dtype == checkpointed_dtype == minigrad.float16
+    for a, b in zip(plain, checkpointed, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -83,7 +83,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .. import _backend
+from .. import _autocast, _backend
 from .._grad_mode import enable_grad, is_grad_enabled, no_grad
 from ..autograd.graph import AccumulateGrad, Node, TensorBase
 
@@ -167,6 +167,21 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
 _blocks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+@contextlib.contextmanager
+def _autocast_restored(state: Any) -> Iterator[None]:
+    """The autocast of the forward pass, for the recomputation (backward usually runs outside autocast): the
+    same ops in the same dtypes give the same saved arrays. A fresh cast cache, dropped afterwards."""
+    if state is None:
+        token = _autocast.state.set(None)
+    else:
+        token = _autocast.state.set(_autocast.AutocastState(state.cpu, state.cuda,
+                                                            None if state.cache is None else {}, 1))
+    try:
+        yield
+    finally:
+        _autocast.state.reset(token)
+
+
 class _Recompute:
     """The hook on the block's output nodes: refill the block's nodes before backward runs the first of them.
 
@@ -178,6 +193,7 @@ class _Recompute:
                  out_nodes: list, boundary: set, metadata: list, determinism_check: str) -> None:
         self.function, self.args, self.kwargs = function, args, kwargs
         self.rng_state, self.context = rng_state, context
+        self.autocast = _autocast.state.get()  # the forward's autocast (or None): the recomputation runs under it too
         self.out_nodes = [weakref.ref(node) for node in out_nodes]
         self.boundary, self.metadata, self.determinism_check = boundary, metadata, determinism_check
         self.done = False
@@ -187,7 +203,7 @@ class _Recompute:
             return None
         self.done = True
         old = [ref() for ref in self.out_nodes]
-        with _rng_restored(self.rng_state, self.args), enable_grad(), self.context:
+        with _rng_restored(self.rng_state, self.args), _autocast_restored(self.autocast), enable_grad(), self.context:
             outputs = self.function(*self.args, **self.kwargs)
         new = _unique([t.grad_fn for t in _tensors_in(outputs) if t.grad_fn is not None
                        and id(t.grad_fn) not in self.boundary])
