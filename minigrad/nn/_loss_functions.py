@@ -129,6 +129,67 @@ def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, red
     return _weighted_reduce((input - target).abs(), weight, input, reduction)
 
 
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """``0.5 * d²`` where ``|d| < delta`` (``d = input - target``), else ``delta * (|d| - 0.5 * delta)``."""
+    if _autocast.state.get() is not None:  # torch runs the losses in float32 under autocast
+        input, target = _in_float32_under_autocast(input, target)
+    _warn_if_size_differs(input, target)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    diff = input - target
+    size = diff.abs()
+    loss = where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
+    if weight is not None:  # unlike mse_loss's, the mean still divides by the number of elements
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """``0.5 * d² / beta`` where ``|d| < beta`` (``d = input - target``), else ``|d| - 0.5 * beta``;
+    ``beta=0`` is the L1 loss."""
+    if _autocast.state.get() is not None:  # torch runs the losses in float32 under autocast
+        input, target = _in_float32_under_autocast(input, target)
+    _warn_if_size_differs(input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    diff = input - target
+    size = diff.abs()
+    if beta == 0:
+        return _reduce(size, reduction)
+    return _reduce(where(size < beta, 0.5 * diff * diff / beta, size - 0.5 * beta), reduction)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence of ``target`` from ``input``, ``input`` given as log-probabilities:
+    ``target * (log(target) - input)`` (0 where ``target`` is 0), or with ``log_target=True``
+    ``exp(target) * (target - input)``. ``reduction="batchmean"`` divides the sum by the batch size."""
+    if _autocast.state.get() is not None:  # torch runs the losses in float32 under autocast
+        input, target = _in_float32_under_autocast(input, target)
+    if size_average is not None or reduce is not None:
+        reduction = _reduction(size_average, reduce, "mean")
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    if reduction not in ("none", "mean", "sum", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # xlogy(target, target): 0 where target is 0 (log sees 1 there, so no 0 * -inf and no NaN gradient)
+        loss = target * where(target == 0, 1.0, target).log() - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.dim() else loss.sum()
+    return _reduce(loss, reduction)
+
+
 # -- classification with class indices -------------------------------------------------------
 
 

@@ -6,11 +6,13 @@ Activations, ``linear``, ``dropout`` and ``one_hot`` live here; the loss functio
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
 from .. import _backend
 from .._backend import xp_of
+from .._grad_mode import no_grad
 from ..ops import elementwise as _elementwise
 from ..ops._base import Op, mask_cast_bytes
 from ..ops.linalg import linear
@@ -21,9 +23,12 @@ from ._loss_functions import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    huber_loss,
+    kl_div,
     l1_loss,
     mse_loss,
     nll_loss,
+    smooth_l1_loss,
 )
 
 # -- activations ------------------------------------------------------------------------------
@@ -63,6 +68,200 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     if dim is None:
         dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
     return _log_softmax(input, dim, dtype)
+
+
+def _inplace(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
+    return input.copy_(out) if inplace else out  # recorded as a write of the result into input
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Φ(x)`` (Φ the normal CDF, through erf), or with ``approximate="tanh"`` torch's tanh formula."""
+    if approximate == "none":
+        return input * 0.5 * (1 + _elementwise.erf(input * math.sqrt(0.5)))
+    if approximate == "tanh":
+        inner = math.sqrt(2 / math.pi) * (input + 0.044715 * (input * input * input))
+        return 0.5 * input * (1 + _elementwise.tanh(inner))
+    raise RuntimeError("approximate argument must be either none or tanh.")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)`` (also called swish)."""
+    x = input.clone() if inplace else input  # the product saves x, which the write would change
+    return _inplace(input, x * _elementwise.sigmoid(x), inplace)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``; the gradient at 0 is ``alpha``, as torch's.
+
+    The exponential sees ``min(x, 0)``: the branch that is not taken then never overflows (whose
+    zero gradient times an infinite derivative would be NaN).
+    """
+    x = input.clone() if inplace else input  # the clamp saves x, which the write would change
+    negative = _elementwise.expm1(x.clamp(max=0)) * alpha
+    return _inplace(input, _elementwise.where(x <= 0, negative, x), inplace)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold`` (as torch)."""
+    scaled = input * beta
+    soft = _elementwise.log1p(_elementwise.exp(scaled.clamp(max=threshold))) / beta
+    return _elementwise.where(scaled > threshold, input, soft)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` clamped to ``[min_val, max_val]``; as torch's, the gradient is 0 at the two bounds themselves."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    inside = (input > min_val) & (input < max_val)
+    out = _elementwise.where(inside, input, input.detach().clamp(min_val, max_val))
+    return _inplace(input, out, inplace)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` where ``x > 0``, else ``weight * x``, with one weight per channel (dim 1) or one for all."""
+    if weight.dim() > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
+    channels = input.shape[1] if input.dim() >= 2 else 1
+    n = weight.numel()
+    if n != 1 and n != channels:
+        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {n} "
+                           f"and channel size = {channels}.")
+    if n == 1:
+        w = weight.reshape(())
+    else:
+        w = weight.reshape((1, n) + (1,) * (input.dim() - 2))
+    return _elementwise.where(input > 0, input, w * input)
+
+
+# -- normalization ----------------------------------------------------------------------------
+
+
+def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalize over the last ``len(normalized_shape)`` dims (mean 0, biased variance 1), then scale and shift."""
+    shape = [int(normalized_shape)] if isinstance(normalized_shape, int) else [int(s) for s in normalized_shape]
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and list(t.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(t.shape)} and normalized_shape = {shape}")
+    k = len(shape)
+    if input.dim() < k or list(input.shape[input.dim() - k:]) != shape:
+        expected = ", ".join(map(str, shape))
+        raise RuntimeError(f"Given normalized_shape={shape}, expected input with shape [*, {expected}], but got "
+                           f"input of size{list(input.shape)}")
+    dims = tuple(range(-k, 0))
+    mean = input.mean(dims, keepdim=True)
+    var = input.var(dims, unbiased=False, keepdim=True)
+    out = (input - mean) * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
+    """Normalize each channel (dim 1) by the batch's statistics (training) or the running ones (evaluation).
+
+    In training the running statistics, when given, move towards the batch's, in place and outside the graph:
+    ``running = (1 - momentum) * running + momentum * batch``, with the *unbiased* variance, as torch.
+    """
+    channels = input.shape[1] if input.dim() > 1 else 1
+    if training:
+        if input.numel() // channels <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape!r}")
+    elif running_mean is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and t.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
+    dims = (0, *range(2, input.dim()))
+    shape = (1, channels) + (1,) * (input.dim() - 2)
+    if training:
+        mean = input.mean(dims, keepdim=True)
+        var = input.var(dims, unbiased=False, keepdim=True)
+        if running_mean is not None or running_var is not None:
+            n = input.numel() // channels
+            with no_grad():
+                if running_mean is not None:
+                    running_mean.copy_(momentum * mean.reshape(running_mean.shape) + (1 - momentum) * running_mean)
+                if running_var is not None:
+                    unbiased = var.reshape(running_var.shape) * (n / (n - 1))
+                    running_var.copy_(momentum * unbiased + (1 - momentum) * running_var)
+    else:
+        mean = running_mean.reshape(shape)
+        var = running_var.reshape(shape)
+    out = (input - mean) * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+# -- embedding and distance -------------------------------------------------------------------
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """The rows ``weight[input]``; the row ``padding_idx`` gets no gradient, rows longer than ``max_norm``
+    are scaled down (in place, as torch) before they are read."""
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < weight.shape[0], "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -weight.shape[0], "Padding_idx must be within num_embeddings"
+            padding_idx = weight.shape[0] + padding_idx
+    if sparse or scale_grad_by_freq:
+        raise NotImplementedError("minigrad's embedding has no sparse gradients and no scale_grad_by_freq")
+    a = input._data
+    if a.dtype.kind not in "iu" or a.dtype.itemsize not in (4, 8) or a.dtype.kind == "u":
+        from ._loss_functions import _type_name
+
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got minigrad.{_type_name(input)}Tensor instead (while checking arguments "
+                           "for embedding)")
+    if a.size and (int(a.min()) < 0 or int(a.max()) >= weight.shape[0]):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _embedding_renorm_(weight, input, max_norm, norm_type)
+    out = weight[input]
+    if padding_idx is not None and bool((a == padding_idx).any()):
+        out = _elementwise.where((input != padding_idx).unsqueeze(-1), out, weight.detach()[input])
+    return out
+
+
+def _embedding_renorm_(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:
+    """Scale each row that ``input`` reads and whose ``norm_type``-norm exceeds ``max_norm`` down to about it."""
+    xp = xp_of(input._data)
+    rows = xp.unique(input._data.reshape(-1))
+    with no_grad():
+        picked = weight._data[rows]
+        if norm_type == math.inf:
+            norms = xp.abs(picked).max(axis=1)
+        else:
+            norms = (xp.abs(picked) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+        over = norms > max_norm
+        if bool(over.any()):
+            scale = (max_norm / (norms[over] + 1e-7)).astype(picked.dtype)
+            index = Tensor._wrap(rows[over])
+            weight[index] = Tensor._wrap(picked[over] * scale[:, None])
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``sum(x1 * x2) / (|x1| |x2|)`` along ``dim``, each norm at least ``eps``; the inputs broadcast."""
+    def unit(x: Tensor) -> Tensor:
+        squared = (x * x).sum(dim, keepdim=True)
+        return x / _elementwise.sqrt(squared.clamp(min=eps * eps))
+
+    return (unit(x1) * unit(x2)).sum(dim)
 
 
 # -- dropout ----------------------------------------------------------------------------------
@@ -128,6 +327,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError("Class values must be smaller than num_classes.")
     return Tensor._wrap((a[..., None] == xp.arange(num_classes)).astype(a.dtype))
 
-__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "l1_loss",
-           "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "one_hot", "relu", "sigmoid", "softmax",
-           "tanh"]
+__all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_similarity",
+           "cross_entropy", "dropout", "elu", "embedding", "gelu", "hardtanh", "huber_loss", "kl_div", "l1_loss",
+           "layer_norm", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "one_hot", "prelu", "relu",
+           "relu6", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh"]

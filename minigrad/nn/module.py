@@ -13,11 +13,14 @@ tree) walks these dicts, in the order in which the attributes were assigned.
 from __future__ import annotations
 
 import builtins
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from .. import _backend, _dtype
+from .._grad_mode import is_grad_enabled
+from ..autograd.function import Function
 from ..tensor import Size, Tensor
 from .hooks import RemovableHandle
 from .parameter import Parameter
@@ -47,32 +50,83 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks_with_kwargs", set())  # ids of hooks given with_kwargs=True
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._forward_pre_hooks:  # checked first: most modules have no hooks, and calls are hot
-            for hook in list(self._forward_pre_hooks.values()):
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
+            with_kwargs = self.__dict__.get("_forward_hooks_with_kwargs", ())
+            for hook_id, hook in list(self._forward_pre_hooks.items()):
+                if hook_id in with_kwargs:
+                    result = hook(self, args, kwargs)
+                    if result is not None:
+                        if not (isinstance(result, tuple) and len(result) == 2):
+                            raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, "
+                                               f"new_kwargs), but got {result}.")
+                        args, kwargs = result
+                else:
+                    result = hook(self, args)
+                    if result is not None:
+                        args = result if isinstance(result, tuple) else (result,)
+        backward_hooks = self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks")
+        if backward_hooks:
+            state = _BackwardHookState(self)
+            args = state.wrap_inputs(args)
         output = self.forward(*args, **kwargs)
         if self._forward_hooks:
-            for hook in list(self._forward_hooks.values()):
-                result = hook(self, args, output)
+            with_kwargs = self.__dict__.get("_forward_hooks_with_kwargs", ())
+            for hook_id, hook in list(self._forward_hooks.items()):
+                result = hook(self, args, kwargs, output) if hook_id in with_kwargs else hook(self, args, output)
                 if result is not None:
                     output = result
+        if backward_hooks:
+            output = state.wrap_outputs(output)
         return output
 
     # -- hooks --------------------------------------------------------------------------
-    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False) -> RemovableHandle:
-        """Call ``hook(module, args)`` before ``forward``; a returned value replaces the arguments."""
-        return _add_hook(self._forward_pre_hooks, hook, prepend)
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before ``forward``; a returned value replaces the arguments.
 
-    def register_forward_hook(self, hook: Callable, *, prepend: bool = False) -> RemovableHandle:
-        """Call ``hook(module, args, output)`` after ``forward``; a returned value replaces the output."""
-        return _add_hook(self._forward_hooks, hook, prepend)
+        With ``with_kwargs=True`` it is ``hook(module, args, kwargs)``, which may return ``(args, kwargs)``.
+        """
+        return self._add_forward_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after ``forward``; a returned value replaces the output.
+
+        With ``with_kwargs=True`` it is ``hook(module, args, kwargs, output)``.
+        """
+        return self._add_forward_hook(self._forward_hooks, hook, prepend, with_kwargs)
+
+    def _add_forward_hook(self, hooks: OrderedDict, hook: Callable, prepend: bool,
+                          with_kwargs: bool) -> RemovableHandle:
+        handle = _add_hook(hooks, hook, prepend)
+        if with_kwargs:
+            if "_forward_hooks_with_kwargs" not in self.__dict__:  # a module unpickled from before these existed
+                object.__setattr__(self, "_forward_hooks_with_kwargs", set())
+            self._forward_hooks_with_kwargs.add(handle.id)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs are known, before
+        they go on into the module; a returned tuple replaces ``grad_output``."""
+        return _add_hook(self._hook_dict("_backward_pre_hooks"), hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients of the module's tensor inputs are
+        computed (``None`` for inputs that need none); a returned tuple replaces ``grad_input``."""
+        return _add_hook(self._hook_dict("_backward_hooks"), hook, prepend)
+
+    def _hook_dict(self, name: str) -> OrderedDict:
+        if name not in self.__dict__:  # a module unpickled from before these existed
+            object.__setattr__(self, name, OrderedDict())
+        return self.__dict__[name]
 
     # -- registration ---------------------------------------------------------------------
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -445,6 +499,102 @@ class Module:
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
+
+
+class _BackwardHookState:
+    """One call of a module with full backward hooks: identity ops around its tensor inputs and outputs.
+
+    The outputs' op sees the gradients of the outputs (``grad_output``): it runs the pre-hooks and keeps
+    them. The inputs' op, one node for all tensor inputs, then sees the gradients of the inputs
+    (``grad_input``) and runs the hooks. When no input needs a gradient, the hooks run from the outputs'
+    op with ``grad_input`` all ``None``, as in torch.
+    """
+
+    def __init__(self, module: Module) -> None:
+        self.module = module
+        self.grad_output: tuple = ()
+        self.n_inputs = 0
+        self.inputs_wrapped = False
+
+    def wrap_inputs(self, args: tuple) -> tuple:
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        self.n_inputs = len(positions)
+        if not any(args[i].requires_grad for i in positions) or not is_grad_enabled():
+            return args
+        self.inputs_wrapped = True
+        wrapped = _HookedInputs.apply(self, *(args[i] for i in positions))
+        args = list(args)
+        for i, w in zip(positions, wrapped):
+            args[i] = w
+        return tuple(args)
+
+    def wrap_outputs(self, output: Any) -> Any:
+        if not is_grad_enabled():
+            return output
+        if isinstance(output, Tensor):
+            return _HookedOutputs.apply(self, output)[0] if output.requires_grad else output
+        if isinstance(output, (tuple, list)) and any(isinstance(o, Tensor) and o.requires_grad for o in output):
+            positions = [i for i, o in enumerate(output) if isinstance(o, Tensor)]
+            wrapped = _HookedOutputs.apply(self, *(output[i] for i in positions))
+            out = list(output)
+            for i, w in zip(positions, wrapped):
+                out[i] = w
+            return type(output)(out)
+        return output
+
+    def run_pre_hooks(self, grads: tuple) -> tuple:
+        for hook in list(self.module._hook_dict("_backward_pre_hooks").values()):
+            result = hook(self.module, grads)
+            if result is not None:
+                grads = _checked_grads(result, grads, "backward pre hook")
+        return grads
+
+    def run_hooks(self, grad_input: tuple) -> tuple:
+        for hook in list(self.module._hook_dict("_backward_hooks").values()):
+            result = hook(self.module, grad_input, self.grad_output)
+            if result is not None:
+                grad_input = _checked_grads(result, grad_input, "backward hook")
+        return grad_input
+
+
+def _checked_grads(result: Any, grads: tuple, what: str) -> tuple:
+    result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+    if len(result) != len(grads):
+        raise RuntimeError(f"{what} returned an invalid number of grad_input, got {len(result)}, but expected "
+                           f"{len(grads)}")
+    return result
+
+
+class _HookedInputs(Function):
+    @staticmethod
+    def forward(ctx, state, *tensors):
+        ctx.state = state
+        return tuple(t.view_as(t) for t in tensors)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        grads = tuple(g if need else None for g, need in zip(grads, ctx.needs_input_grad[1:]))
+        return (None, *ctx.state.run_hooks(grads))
+
+
+class _HookedOutputs(Function):
+    @staticmethod
+    def forward(ctx, state, *tensors):
+        ctx.state = state
+        return tuple(t.view_as(t) for t in tensors)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        state = ctx.state
+        grads = state.run_pre_hooks(grads)
+        state.grad_output = grads
+        if not state.inputs_wrapped:  # as torch, even when only pre-hooks are left
+            warnings.warn("Full backward hook is firing when gradients are computed with respect to module outputs "
+                          "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
+                          "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
+                          stacklevel=2)
+            state.run_hooks((None,) * state.n_inputs)
+        return (None, *grads)
 
 
 def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool) -> RemovableHandle:

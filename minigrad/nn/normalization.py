@@ -1,0 +1,134 @@
+"""``LayerNorm`` (per sample, over its last dims) and ``BatchNorm1d`` / ``BatchNorm2d`` (per channel, over the batch).
+
+BatchNorm keeps running statistics as buffers (``running_mean``, ``running_var``, ``num_batches_tracked``),
+which ``state_dict()`` saves under torch's names; ``model.eval()`` switches it to those statistics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _dtype, _factories
+from .._grad_mode import no_grad
+from ..tensor import Tensor
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class LayerNorm(Module):
+    def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape = shape
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(_factories.empty(*shape, device=device, dtype=dtype))
+            if bias:
+                self.bias = Parameter(_factories.empty(*shape, device=device, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        params = self._parameters
+        return F.layer_norm(input, self.normalized_shape, params["weight"], params["bias"], self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self._parameters['bias'] is not None}")
+
+
+class _BatchNorm(Module):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = Parameter(_factories.empty(num_features, device=device, dtype=dtype))
+            if bias:
+                self.bias = Parameter(_factories.empty(num_features, device=device, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", _factories.zeros(num_features, device=device, dtype=dtype))
+            self.register_buffer("running_var", _factories.ones(num_features, device=device, dtype=dtype))
+            self.register_buffer("num_batches_tracked", _factories.tensor(0, dtype=_dtype.int64, device=device))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1)
+                self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        raise NotImplementedError
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input_dim(input)
+        buffers = self._buffers
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and buffers["num_batches_tracked"] is not None:
+            with no_grad():
+                buffers["num_batches_tracked"].add_(1)
+            if self.momentum is None:  # a cumulative average: each batch weighs as much as every other
+                momentum = 1.0 / float(buffers["num_batches_tracked"].item())
+        # Batch statistics in training, and in evaluation when no running statistics are kept.
+        use_batch = self.training or (buffers["running_mean"] is None and buffers["running_var"] is None)
+        keep = not self.training or self.track_running_stats
+        params = self._parameters
+        return F.batch_norm(input, buffers["running_mean"] if keep else None, buffers["running_var"] if keep else None,
+                            params["weight"], params["bias"], use_batch, momentum, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self._parameters['bias'] is not None}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization of ``(N, C)`` or ``(N, C, L)`` inputs, one mean and variance per channel ``C``."""
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() not in (2, 3):
+            raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization of ``(N, C, H, W)`` inputs, one mean and variance per channel ``C``."""
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() != 4:
+            raise ValueError(f"expected 4D input (got {input.dim()}D input)")
