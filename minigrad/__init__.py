@@ -14,9 +14,12 @@ from ._factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, 
                          ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from ._format import set_printoptions
 from ._grad_mode import _GradMode, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .ops import (abs, add, argmax, argmin, cat, clamp, clone, cos, div, exp, flatten, gather, log, log_softmax, matmul,
-                  max, maximum, mean, min, minimum, mul, neg, permute, pow, relu, reshape, sigmoid, sin, softmax, sqrt,
-                  squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, where)
+from .ops import (abs, add, argmax, argmin, argsort, cat, chunk, clamp, clone, cos, cumprod, cumsum, div, einsum, exp,
+                  flatten, flip, gather, index_select, log, log_softmax, logsumexp, masked_fill, masked_select, matmul,
+                  max, maximum, mean, min, minimum, mul, narrow, neg, norm, permute, pow, prod, relu, repeat_interleave,
+                  reshape, roll, scatter, scatter_add, sigmoid, sin, softmax, sort, split, sqrt, squeeze, stack, std,
+                  sub, sum, t, take_along_dim, tanh, tile, topk, transpose, unbind, unflatten, unique, unsqueeze, var,
+                  where)
 from .ops.linalg import dot, mm
 from .ops.elementwise import (ceil, erf, expm1, floor, floor_divide, isfinite, isinf, isnan, log1p,
                               nan_to_num, reciprocal, remainder, round, rsqrt, sign, trunc)
@@ -26,7 +29,7 @@ from .tensor import Size, Tensor
 clip = clamp
 concat = concatenate = cat
 
-from . import accelerator, autograd, backends, cuda, distributed, nn, optim, utils  # noqa: E402
+from . import accelerator, autograd, backends, cuda, distributed, linalg, nn, optim, utils  # noqa: E402
 from . import viz  # noqa: E402,F401
 from . import amp  # noqa: E402
 from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402,F401

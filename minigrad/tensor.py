@@ -704,6 +704,58 @@ class Tensor(TensorBase):
     expand = ops.expand
     gather = ops.gather
 
+    norm = ops.norm
+    prod = ops.prod
+    cumsum = ops.cumsum
+    cumprod = ops.cumprod
+    logsumexp = ops.logsumexp
+    sort = ops.sort
+    argsort = ops.argsort
+    topk = ops.topk
+    unique = ops.unique
+    chunk = ops.chunk
+    unbind = ops.unbind
+    unflatten = ops.unflatten
+    flip = ops.flip
+    roll = ops.roll
+    repeat = ops.repeat
+    repeat_interleave = ops.repeat_interleave
+    tile = ops.tile
+    narrow = ops.narrow
+    masked_fill = ops.masked_fill
+    masked_select = ops.masked_select
+    scatter = ops.scatter
+    scatter_add = ops.scatter_add
+    index_select = ops.index_select
+    take_along_dim = ops.take_along_dim
+
+    def split(self, split_size: Any, dim: builtins.int = 0) -> tuple:
+        return ops.split(self, split_size, dim)
+
+    def _write_result(self, compute: Callable, *values: Any) -> Tensor:
+        """An in-place op given by its out-of-place ``compute()``: recorded when a gradient needs it, else written
+        into this tensor's memory."""
+        if self._records_inplace(*values):
+            return self._take_place_of(compute(), *values)
+        _refuse_overlap(self._data)
+        out = compute()
+        if out._data.shape != self._data.shape:
+            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                               f"{list(out._data.shape)}")
+        self._data[...] = out._data
+        increment_version(self)
+        return self
+
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        return self._write_result(lambda: ops.masked_fill(self, mask, value), value)
+
+    def scatter_(self, dim: builtins.int, index: Tensor, src: Any = None, *, value: Any = None,
+                 reduce: Any = None) -> Tensor:
+        return self._write_result(lambda: ops.scatter(self, dim, index, src, value=value, reduce=reduce), src)
+
+    def scatter_add_(self, dim: builtins.int, index: Tensor, src: Tensor) -> Tensor:
+        return self._write_result(lambda: ops.scatter_add(self, dim, index, src), src)
+
     def view_as(self, other: Tensor) -> Tensor:
         return ops.view(self, other._data.shape)
 

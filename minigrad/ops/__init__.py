@@ -7,6 +7,8 @@ minigrad/tensor.py; that module imports them and makes them ``Tensor``'s methods
 operators.
 """
 
+from .cumulative import cumprod, cumsum, logsumexp, prod
+from .einsum import einsum
 from .elementwise import (
     abs,
     add,
@@ -31,13 +33,36 @@ from .elementwise import (
 )
 from .indexing import gather
 from .linalg import linear, matmul
+from .norms import norm
+from .rearrange import (
+    chunk,
+    flip,
+    index_select,
+    masked_fill,
+    masked_select,
+    narrow,
+    repeat,
+    repeat_interleave,
+    roll,
+    scatter,
+    scatter_add,
+    split,
+    take_along_dim,
+    tile,
+    unbind,
+    unflatten,
+)
 from .reduction import argmax, argmin, max, mean, min, std, sum, var
 from .shape import cat, expand, flatten, permute, reshape, squeeze, stack, t, transpose, unsqueeze, view
 from .softmax import log_softmax, softmax
+from .sorting import argsort, sort, topk, unique
 
 __all__ = ["abs", "add", "cos", "sin",
            "argmax", "argmin", "cat", "clamp", "clone", "div", "exp", "expand", "flatten", "gather",
            "linear", "log", "log_softmax", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
            "permute", "pow", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "sub",
-           "sum", "t", "tanh", "transpose", "unsqueeze", "var", "view", "where"]
+           "sum", "t", "tanh", "transpose", "unsqueeze", "var", "view", "where",
+           "argsort", "chunk", "cumprod", "cumsum", "einsum", "flip", "index_select", "logsumexp", "masked_fill",
+           "masked_select", "narrow", "norm", "prod", "repeat", "repeat_interleave", "roll", "scatter", "scatter_add",
+           "sort", "split", "take_along_dim", "tile", "topk", "unbind", "unflatten", "unique"]
 
