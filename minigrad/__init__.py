@@ -13,6 +13,7 @@ from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_
 from ._factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
                          ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from ._format import set_printoptions
+from ._missing import missing_attribute as _missing_attribute
 from ._grad_mode import _GradMode, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import (abs, add, argmax, argmin, argsort, cat, chunk, clamp, clone, cos, cumprod, cumsum, div, einsum, exp,
                   flatten, flip, gather, index_select, log, log_softmax, logsumexp, masked_fill, masked_select, matmul,
@@ -43,7 +44,7 @@ def __getattr__(name: str) -> _typing.Any:
     if name == "bfloat16":  # torch's CPU autocast default; say why it is missing instead of a bare AttributeError
         raise AttributeError("module 'minigrad' has no attribute 'bfloat16': NumPy and CuPy have no bfloat16 "
                              "dtype. Use minigrad.float16 (e.g. minigrad.autocast(\"cpu\", dtype=minigrad.float16))")
-    raise AttributeError(f"module 'minigrad' has no attribute '{name}'")
+    raise _missing_attribute(__name__, name)  # names the torch function and points at docs/api.md
 
 
 def is_tensor(obj: object) -> _builtins.bool:

@@ -37,10 +37,17 @@ def _saved(obj) -> bytes:
     return buf.getvalue()
 
 
-def _header_json(path_or_bytes) -> dict:
-    source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
-    with np.load(source, allow_pickle=False) as npz:
-        return json.loads(str(npz["__minigrad__"][()]))
+def _torch_saved(obj) -> bytes:
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return buf.getvalue()
+
+
+def _storage_records(data: bytes) -> dict[str, bytes]:
+    """The storages a torch-format archive holds: {"data/0": its bytes, ...}, the archive's folder name left out."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name.split("/", 1)[1]: archive.read(name) for name in archive.namelist()
+                if name.split("/", 1)[1].startswith("data/")}
 
 
 def _refused(source, match: str) -> RuntimeError:
@@ -160,15 +167,18 @@ def test_a_save_that_fails_halfway_keeps_the_previous_checkpoint(tmp_path):
 
 
 _SAVE_KILLED_MIDWAY = """
-import os, signal, sys
-import numpy.lib.format
+import io, os, signal, sys
 import minigrad
-write_array = numpy.lib.format.write_array
-def write_then_die(fp, array, *args, **kwargs):
-    fp.write(b"half an array")
-    fp.flush()
+from minigrad import serialization
+write_archive = serialization._write_archive  # what save writes the zip archive with
+def write_half_then_die(fh, records):
+    whole = io.BytesIO()
+    write_archive(whole, records)
+    fh.write(whole.getvalue()[:len(whole.getvalue()) // 2])  # the first half of the real archive reaches the disk
+    fh.flush()
+    os.fsync(fh.fileno())
     os.kill(os.getpid(), signal.SIGKILL)
-numpy.lib.format.write_array = write_then_die
+serialization._write_archive = write_half_then_die
 minigrad.save({"w": minigrad.full((1000,), 2.0)}, sys.argv[1])
 """
 
@@ -180,26 +190,47 @@ def test_a_save_killed_midway_keeps_the_previous_checkpoint(tmp_path):
     result = _child(_SAVE_KILLED_MIDWAY, str(path))
     assert result.returncode == -9, result.stderr
     np.testing.assert_array_equal(minigrad.load(path)["w"].numpy(), np.ones(4, np.float32))
+    np.testing.assert_array_equal(torch.load(path, weights_only=True)["w"].numpy(), np.ones(4, np.float32))
     # A killed process cannot clean up: what it leaves is a hidden temporary file beside the checkpoint.
     leftovers = sorted(set(os.listdir(tmp_path)) - {"model.pt"})
     assert len(leftovers) == 1 and leftovers[0].startswith(".model.pt.") and leftovers[0].endswith(".tmp")
+    half = (tmp_path / leftovers[0]).read_bytes()  # the save was killed while writing, not before
+    assert half.startswith(b"PK\x03\x04") and len(half) > 2000  # 1000 float32 values: more than 4000 bytes in all
 
 
 def test_a_save_that_raises_leaves_the_file_and_the_directory_as_they_were(tmp_path, monkeypatch):
     path = tmp_path / "model.pt"
     minigrad.save({"w": minigrad.ones(4)}, path)
     before = path.read_bytes()
-    with pytest.raises(TypeError):
-        minigrad.save({"w": minigrad.zeros(4), "bad": object()}, path)
+    # What pickle cannot store (a generator) fails the save as it fails torch.save, with the same error...
+    with pytest.raises(TypeError, match="^cannot pickle 'generator' object$"):
+        minigrad.save({"w": minigrad.zeros(4), "bad": (x for x in ())}, path)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["model.pt"]
+    # ...but torch.save has by then written over its checkpoint, which torch.load refuses.
+    torch.save({"w": torch.ones(4)}, tmp_path / "torch.pt")
+    with pytest.raises(TypeError, match="^cannot pickle 'generator' object$"):
+        torch.save({"w": torch.zeros(4), "bad": (x for x in ())}, tmp_path / "torch.pt")
+    with pytest.raises(RuntimeError):
+        torch.load(tmp_path / "torch.pt")
+    (tmp_path / "torch.pt").unlink()
+    # A write that fails midway (a full disk), after part of the archive has reached the temporary file.
+    write_archive = serialization._write_archive
+    calls = []
 
-    def fail(*args, **kwargs):
+    def fail(fh, records):
+        calls.append(fh)
+        whole = io.BytesIO()
+        write_archive(whole, records)
+        fh.write(whole.getvalue()[:100])
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(np.lib.format, "write_array", fail)
+    monkeypatch.setattr(serialization, "_write_archive", fail)
     with pytest.raises(OSError, match="No space left"):
         minigrad.save({"w": minigrad.zeros(4)}, path)
     monkeypatch.undo()
+    assert len(calls) == 1  # the save did write with the patched writer
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["model.pt"]
+    np.testing.assert_array_equal(torch.load(path, weights_only=True)["w"].numpy(), np.ones(4, np.float32))
 
 
 def test_save_replaces_the_file_and_keeps_its_permissions(tmp_path):
@@ -366,10 +397,22 @@ def test_a_tensor_and_its_views_share_memory_after_load_as_in_torch(tmp_path):
         ref["row"].add_(1)
     for k in ["w", *views]:  # each write is seen through every view, in both libraries
         np.testing.assert_array_equal(out[k].numpy(), ref[k].numpy())
-    with np.load(tmp_path / "m.pt") as npz:  # the values are stored once
-        assert sorted(npz.files) == ["__minigrad__", "t0", "t1"] and npz["t0"].shape == (12,)
-        assert npz["t1"].shape == (0, 4)  # an empty tensor is its own (empty) entry
-    assert _header_json((tmp_path / "m.pt").read_bytes())["version"] == 2
+    # On disk, as torch.save writes it: the 12 values stored once, every view an (offset, stride) into them.
+    ours = _storage_records((tmp_path / "m.pt").read_bytes())
+    theirs = _storage_records((tmp_path / "t.pt").read_bytes())
+    assert [v for v in ours.values() if v] == list(theirs.values()) == [np.arange(12, dtype="<f4").tobytes()]
+    # (An empty tensor stores nothing: torch keeps it in w's storage, minigrad gives it an empty one of its own.)
+    mine = torch.load(tmp_path / "m.pt", weights_only=True)
+    fresh = torch.load(tmp_path / "t.pt", weights_only=True)
+    for k in ["w", *views]:
+        assert (mine[k].shape, mine[k].stride(), mine[k].storage_offset()) == \
+            (fresh[k].shape, fresh[k].stride(), fresh[k].storage_offset()), k
+        torch.testing.assert_close(mine[k], fresh[k], rtol=0, atol=0)
+        if k != "none":
+            assert mine[k].untyped_storage().data_ptr() == mine["w"].untyped_storage().data_ptr(), k
+            assert mine[k].untyped_storage().nbytes() == fresh[k].untyped_storage().nbytes() == 48
+    mine["flat"][5] = -1  # torch sees the sharing too
+    assert mine["w"][1, 1] == mine["t"][1, 1] == mine["col"][1] == -1
 
 
 def test_sharing_survives_a_second_round_trip_and_state_dicts():
@@ -385,22 +428,40 @@ def test_sharing_survives_a_second_round_trip_and_state_dicts():
 
 def test_views_of_a_tensor_that_is_not_saved_share_its_storage():
     base = minigrad.arange(10, dtype=minigrad.float64)
-    out = minigrad.load(io.BytesIO(_saved({"a": base[1:3], "b": base[7:9], "other": minigrad.ones(2)})))
-    with np.load(io.BytesIO(_saved({"a": base[1:3], "b": base[7:9]}))) as npz:
-        assert npz["t0"].tolist() == list(range(1, 9))  # the span the views cover, not all of the base
+    data = _saved({"a": base[1:3], "b": base[7:9], "other": minigrad.ones(2)})
+    ref_base = torch.arange(10, dtype=torch.float64)
+    ref = _torch_saved({"a": ref_base[1:3], "b": ref_base[7:9], "other": torch.ones(2)})
+    # As torch: the whole storage of the base (not only the span the views cover), then the other tensor's.
+    assert _storage_records(data) == _storage_records(ref) == {
+        "data/0": np.arange(10, dtype="<f8").tobytes(), "data/1": np.ones(2, "<f4").tobytes()}
+    theirs = torch.load(io.BytesIO(data), weights_only=True)
+    assert theirs["a"].untyped_storage().data_ptr() == theirs["b"].untyped_storage().data_ptr()
+    assert theirs["other"].untyped_storage().data_ptr() != theirs["a"].untyped_storage().data_ptr()
+    assert (theirs["a"].storage_offset(), theirs["b"].storage_offset()) == (1, 7)
+    out = minigrad.load(io.BytesIO(data))
     np.testing.assert_array_equal(out["a"].numpy(), [1, 2])
     np.testing.assert_array_equal(out["b"].numpy(), [7, 8])
     assert np.shares_memory(out["a"].numpy(), out["b"].numpy()) is False  # they do not overlap
     assert out["a"]._data.base is out["b"]._data.base  # but they view one storage
+    np.testing.assert_array_equal(out["a"]._data.base, np.arange(10))
     assert out["other"]._data.base is not out["a"]._data.base
 
 
-def test_a_lone_view_is_saved_as_a_copy_of_its_own_elements():
-    big = minigrad.zeros(1000, 100)
+def test_a_lone_view_saves_its_whole_storage_as_in_torch():
+    big = minigrad.arange(100_000, dtype=minigrad.float32).reshape(1000, 100)
     data = _saved({"row": big[3]})
-    assert len(data) < 2000 and _header_json(data)["version"] == 1  # readable by older minigrads too
+    ref = _torch_saved({"row": torch.arange(100_000, dtype=torch.float32).reshape(1000, 100)[3]})
+    assert _storage_records(data) == _storage_records(ref) == {"data/0": np.arange(100_000, dtype="<f4").tobytes()}
+    assert 400_000 < len(data) < 402_000 and 400_000 < len(ref) < 402_000
+    theirs = torch.load(io.BytesIO(data), weights_only=True)
+    assert theirs["row"].storage_offset() == 300 and theirs["row"].untyped_storage().nbytes() == 400_000
+    np.testing.assert_array_equal(theirs["row"].numpy(), np.arange(300, 400))
     out = minigrad.load(io.BytesIO(data))
-    assert out["row"].shape == (100,) and out["row"]._data.base.size == 100
+    assert out["row"].shape == (100,) and out["row"]._data.base.size == 100_000
+    np.testing.assert_array_equal(out["row"].numpy(), np.arange(300, 400))
+    # To store only the row, save a copy of it, as in torch.
+    assert len(_saved({"row": big[3].clone()})) < 2000
+    assert len(_torch_saved({"row": torch.zeros(1000, 100)[3].clone()})) < 2000
 
 
 def test_expanded_views_stay_read_only_and_sharing_that_strides_cannot_say_is_copied():

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
+import pickle
+import re
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
@@ -197,19 +201,69 @@ def test_nested_structure_round_trip_through_a_file_object():
     np.testing.assert_array_equal(out["array"], np.arange(3))
 
 
-def test_save_refuses_what_it_cannot_store():
-    with pytest.raises(TypeError, match=r"state_dict\(\) instead"):
-        minigrad.save(_model(), io.BytesIO())
-    with pytest.raises(TypeError, match="not object"):
-        minigrad.save({"x": object()}, io.BytesIO())
+def _loaded(load, data: bytes, **kwargs):
+    return load(io.BytesIO(data), **kwargs)
+
+
+def _weights_only_refusal(load, data: bytes) -> str:
+    """The global that ``load(weights_only=True)`` names when it refuses the file (a builtin without its
+    module: torch says ``object``, minigrad ``__builtin__.object``, as protocol 2 pickles name it)."""
+    with pytest.raises(pickle.UnpicklingError) as info:
+        _loaded(load, data, weights_only=True)
+    assert str(info.value).startswith("Weights only load failed.")
+    found = re.search(r"Unsupported global: GLOBAL (\S+) was not an allowed global by default\.", str(info.value))
+    assert found, str(info.value)
+    return re.sub(r"\A(__builtin__|builtins)\.", "", found.group(1))
+
+
+def test_save_stores_what_torch_save_stores_and_weights_only_refuses_the_rest():
+    def saved(save, obj) -> bytes:
+        buf = io.BytesIO()
+        save(obj, buf)
+        return buf.getvalue()
+
+    # What pickle cannot store at all fails both saves alike.
+    for save, t in ((minigrad.save, minigrad.ones(2)), (torch.save, torch.ones(2))):
+        with pytest.raises(TypeError, match="^cannot pickle 'generator' object$"):
+            save({"w": t, "bad": (x for x in ())}, io.BytesIO())
+    # Any other object saves, as with torch.save; weights_only loading (the default of both) refuses it,
+    # naming the global, and weights_only=False reads it back.
+    ours, theirs = saved(minigrad.save, {"x": object()}), saved(torch.save, {"x": object()})
+    for data in (ours, theirs):
+        assert _weights_only_refusal(torch.load, data) == _weights_only_refusal(minigrad.load, data) == "object"
+        for load in (torch.load, minigrad.load):
+            back = _loaded(load, data, weights_only=False)
+            assert list(back) == ["x"] and type(back["x"]) is object
+    # A whole module: torch.save stores a torch module, minigrad.save a minigrad one; both libraries refuse
+    # either file with weights_only, and minigrad reads its own back with weights_only=False.
+    model = _model()
+    ours, theirs = saved(minigrad.save, model), saved(torch.save, torch.nn.Linear(4, 3))
+    assert _weights_only_refusal(torch.load, ours) == _weights_only_refusal(minigrad.load, ours) == \
+        "minigrad.nn.container.Sequential"
+    assert _weights_only_refusal(torch.load, theirs) == _weights_only_refusal(minigrad.load, theirs) == \
+        "torch.nn.modules.linear.Linear"
+    assert isinstance(_loaded(torch.load, theirs, weights_only=False), torch.nn.Linear)
+    back = _loaded(minigrad.load, ours, weights_only=False)
+    assert isinstance(back, nn.Sequential) and back is not model
+    x = minigrad.randn(2, 4)
+    np.testing.assert_array_equal(back(x).detach().numpy(), model(x).detach().numpy())
 
 
 def test_device_round_trip_and_map_location(cuda, tmp_path):
     model = _model().to("cuda")
     path = tmp_path / "gpu.pt"
     minigrad.save(model.state_dict(), path)
-    with np.load(path, allow_pickle=False) as npz:  # stored as host arrays
-        assert all(type(npz[k]) is np.ndarray for k in npz.files)
+    # Stored as torch stores a CUDA tensor: host bytes, the location "cuda:0"; torch maps them to its CPU.
+    on_torch_cpu = torch.load(path, map_location="cpu", weights_only=True)
+    assert list(on_torch_cpu) == list(model.state_dict())
+    for k, v in model.state_dict().items():
+        assert on_torch_cpu[k].device.type == "cpu"
+        np.testing.assert_array_equal(on_torch_cpu[k].numpy(), _backend.to_host(v._data))
+    with pytest.raises(RuntimeError, match="Attempting to deserialize object on a CUDA device"):
+        torch.load(path, weights_only=True)  # this torch has no CUDA: the file says cuda:0
+    with zipfile.ZipFile(path) as archive:
+        pickled = archive.read("gpu/data.pkl")
+    assert b"cuda:0" in pickled and b"cpu" not in pickled  # the storages' location
     back = minigrad.load(path)
     assert all(v.device.type == "cuda" for v in back.values())
     on_cpu = minigrad.load(path, map_location="cpu")
@@ -250,29 +304,41 @@ class Payload:
 
 def test_a_pickled_object_array_is_never_loaded(tmp_path):
     path = tmp_path / "evil.pt"
-    good = io.BytesIO()
-    minigrad.save({"w": minigrad.ones(2)}, good)
-    good.seek(0)
-    with np.load(good) as npz:
-        header = npz["__minigrad__"]
-    # A valid header pointing at an entry that holds a pickled object array.
+    # An older minigrad's .npz: a valid header pointing at an entry that holds a pickled object array.
     with open(path, "wb") as fh:
-        np.savez(fh, __minigrad__=header, t0=np.array([Payload()], dtype=object))
-    with pytest.raises(RuntimeError, match="not a valid minigrad checkpoint"):
+        np.savez(fh, __minigrad__=np.array(json.dumps({"format": "minigrad.save", "version": 1, "object": {
+            "type": "dict", "items": [["w", {"type": "tensor", "name": "t0", "device": "cpu", "requires_grad": False,
+                                            "parameter": False}]]}})), t0=np.array([Payload()], dtype=object))
+    with pytest.raises(RuntimeError, match="not a valid minigrad checkpoint.*holds Python objects"):
         minigrad.load(path)
     # The whole file as a pickle.
-    import pickle
-
     pickled = io.BytesIO(pickle.dumps({"w": Payload()}))
     with pytest.raises(RuntimeError, match="pickled data, which minigrad never loads"):
         minigrad.load(pickled)
-    # A torch checkpoint (a zip holding a pickle) is not a minigrad file either.
+    # A torch checkpoint (a zip holding a pickle) loads, but a global it names is resolved only when torch's
+    # weights_only allows it: the payload's is refused, in minigrad as in torch, and nothing runs.
     torch_file = io.BytesIO()
-    torch.save({"w": torch.ones(2)}, torch_file)
-    torch_file.seek(0)
-    with pytest.raises(RuntimeError, match="not a file written by minigrad.save"):
-        minigrad.load(torch_file)
+    torch.save({"w": torch.ones(2), "evil": Payload()}, torch_file)
+    # (Protocol 2 pickles the staticmethod as getattr(Payload, "_run"): getattr is the first global refused.)
+    assert _weights_only_refusal(torch.load, torch_file.getvalue()) == "getattr"
+    assert _weights_only_refusal(minigrad.load, torch_file.getvalue()) == "getattr"
     assert not Payload.ran
+    # The same pickle in an archive minigrad.save wrote (its data.pkl swapped for the hostile one).
+    good, hostile = io.BytesIO(), io.BytesIO()
+    minigrad.save({"w": minigrad.ones(2)}, good)
+    torch_file.seek(0)
+    with zipfile.ZipFile(torch_file) as src:
+        evil_pickle = src.read("archive/data.pkl")
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(hostile, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, evil_pickle if info.filename.endswith("/data.pkl") else src.read(info))
+    assert _weights_only_refusal(minigrad.load, hostile.getvalue()) == "getattr"
+    assert not Payload.ran
+    # Once is enough to see that it would have run: weights_only=False is Python's pickle, as in torch.
+    torch_file.seek(0)
+    minigrad.load(torch_file, weights_only=False)
+    assert Payload.ran
+    Payload.ran = False
 
 
 @pytest.mark.parametrize("content", [b"", b"garbage, not an archive", b"PK\x03\x04 truncated zip"])

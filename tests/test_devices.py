@@ -226,11 +226,21 @@ def test_a_step_whose_state_is_on_another_device_raises_and_changes_nothing(devi
 
 
 def test_save_stores_host_copies_and_load_maps_them(device, tmp_path):
+    import zipfile
+
+    import torch
+
     model = _mlp().to(device)
-    path = tmp_path / "model.npz"
+    path = tmp_path / "model.pt"
     minigrad.save(model.state_dict(), path)
-    with np.load(path, allow_pickle=False) as raw:  # what is on disk: plain host arrays
-        assert all(raw[name].dtype.kind in "fiubU" for name in raw.files)
+    with zipfile.ZipFile(path) as archive:  # what is on disk: each tensor's host bytes, one storage record each
+        stored = sorted(archive.read(n) for n in archive.namelist() if n.startswith("model/data/"))
+    assert stored == sorted(host(t).astype(host(t).dtype.newbyteorder("<")).tobytes()
+                            for t in model.state_dict().values())
+    on_torch = torch.load(path, map_location="cpu", weights_only=True)  # torch reads them, mapped to its CPU
+    for key, t in model.state_dict().items():
+        assert str(on_torch[key].dtype) == f"torch.{host(t).dtype}"
+        np.testing.assert_array_equal(on_torch[key].numpy(), host(t))
     on_cpu = minigrad.load(path, map_location="cpu")
     assert all(t.device.type == "cpu" for t in on_cpu.values())
     on_dev = minigrad.load(path)  # as torch: back to the device it was saved from
