@@ -15,6 +15,7 @@ from .._backend import xp_of
 from .._grad_mode import no_grad
 from ..ops import elementwise as _elementwise
 from ..ops._base import Op, mask_cast_bytes
+from ..ops.conv import adaptive_avg_pool2d, avg_pool2d, conv2d, fold, max_pool2d, unfold
 from ..ops.linalg import linear
 from ..ops.softmax import log_softmax as _log_softmax
 from ..ops.softmax import softmax as _softmax
@@ -327,7 +328,15 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError("Class values must be smaller than num_classes.")
     return Tensor._wrap((a[..., None] == xp.arange(num_classes)).astype(a.dtype))
 
-__all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_similarity",
-           "cross_entropy", "dropout", "elu", "embedding", "gelu", "hardtanh", "huber_loss", "kl_div", "l1_loss",
-           "layer_norm", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "one_hot", "prelu", "relu",
-           "relu6", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh"]
+__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "conv2d", "cosine_similarity", "cross_entropy", "dropout", "elu",
+           "embedding", "fold", "gelu", "hardtanh", "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu",
+           "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "one_hot", "prelu", "relu", "relu6",
+           "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh", "unfold"]
+
+
+def __getattr__(name: str) -> object:
+    """Only reached for a name the module lacks: the error names the torch name and points at docs/api.md."""
+    from .._missing import missing_attribute
+
+    raise missing_attribute(__name__, name)

@@ -13,3 +13,10 @@ from .sgd import SGD
 
 __all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "NAdam", "Optimizer", "RMSprop", "Rprop", "SGD", "course",
            "lr_scheduler"]
+
+
+def __getattr__(name: str) -> object:
+    """Only reached for a name the module lacks: the error names the torch name and points at docs/api.md."""
+    from .._missing import missing_attribute
+
+    raise missing_attribute(__name__, name)
