@@ -51,6 +51,11 @@ def is_tensor(obj: object) -> _builtins.bool:
     return isinstance(obj, Tensor)
 
 
+def square(input: Tensor) -> Tensor:
+    """``input * input``, recorded as torch records it (``PowBackward0``)."""
+    return input.square()
+
+
 def numel(input: Tensor) -> _builtins.int:
     return input.numel()
 

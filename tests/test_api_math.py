@@ -335,3 +335,14 @@ def test_remainder_of_a_number_has_no_derivative():
     assert out.grad_fn.name() == expected.grad_fn.name()
     with pytest.raises(RuntimeError, match="derivative for aten::remainder is not implemented"):
         out.sum().backward()
+
+
+def test_square_as_a_function_equals_torchs():
+    values = np.array([-1.5, 0.0, 2.0])
+    x, t = minigrad.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    y, u = minigrad.square(x), torch.square(t)
+    assert y.grad_fn.name() == u.grad_fn.name() == "PowBackward0"
+    y.sum().backward()
+    u.sum().backward()
+    np.testing.assert_array_equal(y.detach().numpy(), u.detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
