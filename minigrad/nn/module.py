@@ -40,6 +40,7 @@ class _IncompatibleKeys(NamedTuple):
 
 class Module:
     training: bool
+    _has_backward_hooks = False  # set on a module when a full backward hook is registered: __call__ reads it
 
     def __init__(self) -> None:
         # object.__setattr__: our own __setattr__ needs these dicts to exist already.
@@ -72,7 +73,9 @@ class Module:
                     result = hook(self, args)
                     if result is not None:
                         args = result if isinstance(result, tuple) else (result,)
-        backward_hooks = self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks")
+        backward_hooks = False
+        if self._has_backward_hooks:  # a class default: one lookup for the modules that never had one
+            backward_hooks = bool(self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks"))
         if backward_hooks:
             state = _BackwardHookState(self)
             args = state.wrap_inputs(args)
@@ -116,11 +119,13 @@ class Module:
     def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, grad_output)`` when the gradients of the module's outputs are known, before
         they go on into the module; a returned tuple replaces ``grad_output``."""
+        object.__setattr__(self, "_has_backward_hooks", True)
         return _add_hook(self._hook_dict("_backward_pre_hooks"), hook, prepend)
 
     def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, grad_input, grad_output)`` once the gradients of the module's tensor inputs are
         computed (``None`` for inputs that need none); a returned tuple replaces ``grad_input``."""
+        object.__setattr__(self, "_has_backward_hooks", True)
         return _add_hook(self._hook_dict("_backward_hooks"), hook, prepend)
 
     def _hook_dict(self, name: str) -> OrderedDict:
