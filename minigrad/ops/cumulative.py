@@ -113,32 +113,26 @@ def _int_to_long(a: TensorBase, dtype: Any) -> TensorBase:
     return a
 
 
-def _one_dim(name: str, a: TensorBase, dim: Any) -> int:
-    return _dim(dim, max(a._data.ndim, 1))
+def _cumulative(op: type, name: str, a: TensorBase, dim: Any, dtype: Any, axis: Any) -> TensorBase:
+    """cumsum / cumprod: torch's argument checks and dtype rule, then ``op`` along one dim (a 0-dim tensor as 1-dim)."""
+    dim = dim_alias(name, dim, axis, UNSET)
+    if dim is UNSET:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (), but expected one of:\n"
+                        " * (int dim, *, torch.dtype dtype = None)")
+    a = _int_to_long(a, dtype)
+    ax = _dim(dim, max(a._data.ndim, 1))
+    label = op.__name__ + "Backward0"
+    if a._data.ndim == 0:
+        return named(op.apply(a.reshape(1), 0).reshape(()), label)
+    return named(op.apply(a, ax), label)
 
 
 def cumsum(a: TensorBase, dim: Any = UNSET, *, dtype: Any = None, axis: Any = UNSET) -> TensorBase:
-    dim = dim_alias("cumsum", dim, axis, UNSET)
-    if dim is UNSET:
-        raise TypeError("cumsum() received an invalid combination of arguments - got (), but expected one of:\n"
-                        " * (int dim, *, torch.dtype dtype = None)")
-    a = _int_to_long(a, dtype)
-    ax = _one_dim("cumsum", a, dim)
-    if a._data.ndim == 0:
-        return named(Cumsum.apply(a.reshape(1), 0).reshape(()), "CumsumBackward0")
-    return named(Cumsum.apply(a, ax), "CumsumBackward0")
+    return _cumulative(Cumsum, "cumsum", a, dim, dtype, axis)
 
 
 def cumprod(a: TensorBase, dim: Any = UNSET, *, dtype: Any = None, axis: Any = UNSET) -> TensorBase:
-    dim = dim_alias("cumprod", dim, axis, UNSET)
-    if dim is UNSET:
-        raise TypeError("cumprod() received an invalid combination of arguments - got (), but expected one of:\n"
-                        " * (int dim, *, torch.dtype dtype = None)")
-    a = _int_to_long(a, dtype)
-    ax = _one_dim("cumprod", a, dim)
-    if a._data.ndim == 0:
-        return named(Cumprod.apply(a.reshape(1), 0).reshape(()), "CumprodBackward0")
-    return named(Cumprod.apply(a, ax), "CumprodBackward0")
+    return _cumulative(Cumprod, "cumprod", a, dim, dtype, axis)
 
 
 def prod(a: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = UNSET,
@@ -147,7 +141,7 @@ def prod(a: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     a = _int_to_long(a, dtype)
     if dim is None:
         return named(Prod.apply(a.reshape(-1), 0, False), "ProdBackward0")
-    ax = _one_dim("prod", a, dim)
+    ax = _dim(dim, max(a._data.ndim, 1))
     if a._data.ndim == 0:
         return named(Prod.apply(a.reshape(1), 0, False), "ProdBackward1")
     return named(Prod.apply(a, ax, keepdim), "ProdBackward1")
