@@ -7,25 +7,36 @@ import builtins as _builtins
 import functools as _functools
 import typing as _typing
 
-from ._backend import device, manual_seed
+from ._backend import device
 from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int, int8,
                      int16, int32, int64, long, set_default_dtype, short, uint8)
 from ._factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
                          ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from ._format import set_printoptions
 from ._missing import missing_attribute as _missing_attribute
-from ._grad_mode import _GradMode, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import (abs, add, argmax, argmin, argsort, cat, chunk, clamp, clone, cos, cumprod, cumsum, div, einsum, exp,
                   flatten, flip, gather, index_select, log, log_softmax, logsumexp, masked_fill, masked_select, matmul,
                   max, maximum, mean, min, minimum, mul, narrow, neg, norm, permute, pow, prod, relu, repeat_interleave,
                   reshape, roll, scatter, scatter_add, sigmoid, sin, softmax, sort, split, sqrt, squeeze, stack, std,
                   sub, sum, t, take_along_dim, tanh, tile, topk, transpose, unbind, unflatten, unique, unsqueeze, var,
                   where)
-from .ops.linalg import dot, mm
+from .ops.linalg import bmm, dot, mm
+from .ops.comparison import isclose, nonzero
+from .ops.distance import cdist, dist
+from .ops.elementwise import lerp
+from .ops.matrix import diag, outer, trace, tril, triu
+from .ops.stacking import hstack, meshgrid, vstack
 from .ops.elementwise import (ceil, erf, expm1, floor, floor_divide, isfinite, isinf, isnan, log1p,
                               nan_to_num, reciprocal, remainder, round, rsqrt, sign, trunc)
-from ._factories import DoubleTensor, FloatTensor, LongTensor, normal
+from ._factories import DoubleTensor, FloatTensor, LongTensor, logspace, normal
 from .tensor import Size, Tensor
+from . import random
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
+                     set_rng_state)
+from ._settings import (are_deterministic_algorithms_enabled, get_deterministic_debug_mode, get_num_threads,
+                        is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
+                        set_num_threads, use_deterministic_algorithms)
 
 clip = clamp
 concat = concatenate = cat
@@ -77,38 +88,15 @@ def any(input: Tensor, dim: _builtins.int | None = None, keepdim: _builtins.bool
     return input.any(dim, keepdim)
 
 
-class inference_mode(_GradMode):
-    """torch's inference_mode, as no_grad: minigrad has no inference tensors, only grad mode to switch off.
-
-    ``inference_mode(False)`` turns recording on, as torch's does (even inside ``no_grad``).
-    """
-
-    def __new__(cls, mode: _builtins.bool = True) -> _typing.Any:
-        self = object.__new__(cls)
-        if not isinstance(mode, _builtins.bool) and callable(mode):  # used bare, as ``@inference_mode``
-            self._mode = False
-            return self(mode)
-        self._mode = not mode
-        return self
-
-    def __init__(self, mode: _builtins.bool = True) -> None:
-        pass
-
-    def __call__(self, fn: _typing.Callable) -> _typing.Callable:
-        grad = self._mode
-
-        @_functools.wraps(fn)
-        def wrapper(*args: _typing.Any, **kwargs: _typing.Any) -> _typing.Any:
-            with set_grad_enabled(grad):
-                return fn(*args, **kwargs)
-
-        return wrapper
 
 
 def compile(model: _typing.Any = None, **kwargs: _typing.Any) -> _typing.Any:
     """torch.compile's signature with nothing to compile: the model or function comes back unchanged.
 
     Called with options only (``@compile(mode="max-autotune")``) it gives a decorator, as torch's does.
+
+    Differs from torch: nothing is compiled or traced; the model or function is returned as it is, and every
+    option (``mode``, ``backend``, ``fullgraph``, ``dynamic`` and the rest) is ignored.
     """
     if model is None:
         return lambda fn: fn

@@ -8,6 +8,7 @@ both.
 from __future__ import annotations
 
 import importlib
+import os
 from types import ModuleType
 from typing import Any
 
@@ -53,7 +54,11 @@ def cuda_device_count() -> int:
 
 
 class device:
-    """torch.device: ``device('cpu')``, ``device('cuda')``, ``device('cuda:1')``, ``device('cuda', 0)``."""
+    """torch.device: ``device('cpu')``, ``device('cuda')``, ``device('cuda:1')``, ``device('cuda', 0)``.
+
+    Differs from torch: the only types are 'cpu' and 'cuda', a GPU reached through CuPy (no 'mps', 'meta' or
+    'xpu'). ``device('cuda')`` compares equal to ``device('cuda:0')``, where torch tells them apart.
+    """
 
     __slots__ = ("type", "index")
 
@@ -140,21 +145,61 @@ def to_host(array: Any) -> numpy.ndarray:
 
 
 # Random numbers: one NumPy generator for the host and, once used, one CuPy
-# generator per GPU, all seeded together by manual_seed.
-_seed: int | None = None
-_host_rng = numpy.random.default_rng()
+# generator per GPU, all seeded together by manual_seed. minigrad.random wraps them
+# in torch's Generator API (minigrad.default_generator is the host one).
+
+
+def fresh_seed() -> int:
+    """A nondeterministic 64-bit seed, as torch's ``seed()`` draws."""
+    return int.from_bytes(os.urandom(8), "little")
+
+
+def seed_value(seed: Any) -> int:
+    """``seed`` as the unsigned 64-bit number torch keeps: negative seeds wrap, as in torch."""
+    seed = int(seed)
+    if not -2**63 <= seed < 2**64:
+        raise ValueError("Overflow when unpacking long long")
+    return seed % 2**64
+
+
+_seed: int = fresh_seed()  # the seed of the GPU generators made from now on
+_host_seed: int = _seed  # the host generator's initial seed
+_host_rng = numpy.random.default_rng(_host_seed)
 _gpu_rngs: dict[int, Any] = {}
+_gpu_seeds: dict[int, int] = {}  # initial seeds of the GPU generators seeded one by one
 
 
 def manual_seed(seed: int) -> None:
-    global _seed, _host_rng
-    _seed = int(seed)
-    _host_rng = numpy.random.default_rng(_seed)
+    global _seed
+    _seed = seed_value(seed)
+    seed_host(_seed)
     _gpu_rngs.clear()
+    _gpu_seeds.clear()
 
 
-def rng(d: device) -> Any:
-    """The random generator of device ``d``."""
+def seed_host(seed: int) -> None:
+    """Restart the host's generator from ``seed`` (the GPUs' go on)."""
+    global _host_seed, _host_rng
+    _host_seed = seed
+    _host_rng = numpy.random.default_rng(seed)
+
+
+def seed_gpu(index: int, seed: int) -> None:
+    """Restart GPU ``index``'s generator from ``seed`` (the host's and the other GPUs' go on)."""
+    cp = _load_cupy()
+    with cp.cuda.Device(index):
+        _gpu_rngs[index] = cp.random.default_rng(seed)
+    _gpu_seeds[index] = seed
+
+
+def rng(d: device, generator: Any = None) -> Any:
+    """The random generator of device ``d``: minigrad's own, or that of ``generator`` (a ``minigrad.Generator``
+    of ``d``'s type)."""
+    if generator is not None:
+        draw_from = getattr(generator, "_rng_for", None)
+        if draw_from is None:
+            raise TypeError(f"generator must be a minigrad.Generator, not {type(generator).__name__}")
+        return draw_from(d)
     if d.type == "cpu":
         return _host_rng
     cp = _load_cupy()

@@ -9,7 +9,12 @@ import numpy
 
 
 class dtype:
-    """A tensor element type, printed like torch's (``minigrad.float32``)."""
+    """A tensor element type, printed like torch's (``minigrad.float32``).
+
+    Differs from torch: there are float16, float32, float64, int8, uint8, int16, int32, int64 and bool only (no
+    bfloat16, complex, float8 or wider unsigned types), printed as ``minigrad.float32``. A dtype has
+    ``is_floating_point`` and ``itemsize`` but not torch's ``is_complex``, ``is_signed`` or ``to_complex``.
+    """
 
     __slots__ = ("name", "np", "is_floating_point", "itemsize")
 

@@ -107,37 +107,68 @@ def full_like(t: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = No
     return _make(_backend.xp_of_device(dev).full(t._data.shape, fill_value, dtype=dt), requires_grad)
 
 
-def _draw(device: Any, method: str, shape: tuple, dtype: numpy.dtype) -> Any:
-    """Random floats drawn directly in float32 or float64 (no float64 temporary for a float32 tensor)."""
-    draw = getattr(_backend.rng(device), method)
+def _draw(device: Any, method: str, shape: tuple, dtype: numpy.dtype, generator: Any = None) -> Any:
+    """Random floats drawn directly in float32 or float64 (no float64 temporary for a float32 tensor), from
+    ``generator`` (a ``minigrad.Generator``) or minigrad's generator of ``device``."""
+    draw = getattr(_backend.rng(device, generator), method)
     if dtype in (numpy.float32, numpy.float64):
         return draw(shape, dtype=dtype)
     return draw(shape).astype(dtype)
 
 
-def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with uniform random numbers in [0, 1), as torch.rand.
+
+    Differs from torch: the numbers come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+    other values than torch's.
+    """
     dev = _backend.as_device(device)
     dt = _float_dtype(dtype)
-    return _make(_draw(dev, "random", _shape(size), dt), requires_grad)
+    return _make(_draw(dev, "random", _shape(size), dt, generator), requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with standard normal random numbers, as torch.randn.
+
+    Differs from torch: the numbers come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+    other values than torch's.
+    """
     dev = _backend.as_device(device)
     dt = _float_dtype(dtype)
-    return _make(_draw(dev, "standard_normal", _shape(size), dt), requires_grad)
+    return _make(_draw(dev, "standard_normal", _shape(size), dt, generator), requires_grad)
 
 
-def randn_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def randn_like(t: Tensor, *, generator: Any = None, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    """Standard normal random numbers shaped like ``t`` (its dtype and device unless given), as torch.randn_like.
+
+    Differs from torch: the numbers come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+    other values than torch's.
+    """
     dt, dev = _like(t, dtype, device)
-    return _make(_draw(dev, "standard_normal", t._data.shape, dt), requires_grad)
+    return _make(_draw(dev, "standard_normal", t._data.shape, dt, generator), requires_grad)
 
 
-def rand_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def rand_like(t: Tensor, *, generator: Any = None, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """Uniform random numbers in [0, 1) shaped like ``t`` (its dtype and device unless given), as torch.rand_like.
+
+    Differs from torch: the numbers come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+    other values than torch's.
+    """
     dt, dev = _like(t, dtype, device)
-    return _make(_draw(dev, "random", t._data.shape, dt), requires_grad)
+    return _make(_draw(dev, "random", t._data.shape, dt, generator), requires_grad)
 
 
-def randint(low: int = 0, high: Any = None, size: Any = None, *, dtype: Any = None, device: Any = None) -> Tensor:
+def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Any = None, dtype: Any = None,
+            device: Any = None) -> Tensor:
+    """Random integers in [low, high) in a tensor of ``size`` (int64 unless given), as torch.randint.
+
+    Differs from torch: the numbers come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+    other values than torch's.
+    """
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
     elif high is None:  # randint(high, size=...)
@@ -146,15 +177,20 @@ def randint(low: int = 0, high: Any = None, size: Any = None, *, dtype: Any = No
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dev = _backend.as_device(device)
     dt = numpy.int64 if dtype is None else _dtype.to_numpy_dtype(dtype)
-    return _make(_backend.rng(dev).integers(low, high, size=_shape((size,))).astype(dt), False)
+    return _make(_backend.rng(dev, generator).integers(low, high, size=_shape((size,))).astype(dt), False)
 
 
-def randperm(n: int, *, dtype: Any = None, device: Any = None) -> Tensor:
+def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (int64 unless given), as torch.randperm.
+
+    Differs from torch: the order comes from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+    another permutation than torch's.
+    """
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dev = _backend.as_device(device)
     dt = numpy.int64 if dtype is None else _dtype.to_numpy_dtype(dtype)
-    return _make(_backend.rng(dev).permutation(n).astype(dt), False)
+    return _make(_backend.rng(dev, generator).permutation(n).astype(dt), False)
 
 
 def arange(start: Any = None, end: Any = None, step: Any = None, *, dtype: Any = None, device: Any = None,
@@ -204,6 +240,29 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
     return _make(_xp(device).linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
 
 
+def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` values from ``base ** start`` to ``base ** end``, their exponents evenly spaced.
+
+    Computed as torch's: ``start`` and ``end`` cast to ``dtype`` and their difference taken in it, the exponents
+    in float64 (the first half counted up from ``start``, the second down from ``end``), each power in float64,
+    then cast to ``dtype``.
+    """
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dt = _float_dtype(dtype)
+    xp = _xp(device)
+    if steps == 1:
+        values = numpy.array([float(base) ** float(start)])
+    else:
+        lo, hi = (numpy.array(v).astype(dt) for v in (start, end))
+        step = float(hi - lo) / (steps - 1) if steps > 1 else 0.0
+        i = numpy.arange(steps)
+        exponents = numpy.where(i < steps // 2, float(lo) + step * i, float(hi) - step * (steps - i - 1))
+        values = float(base) ** exponents
+    return _make(xp.asarray(values.astype(dt)), requires_grad)
+
+
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     return _make(_xp(device).eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
@@ -212,10 +271,10 @@ class Normal(Op):
     """A draw around tensor means or with tensor deviations: torch gives both a gradient of 0."""
 
     @staticmethod
-    def forward(ctx, mean, std):
+    def forward(ctx, mean, std, generator=None):
         like = mean if hasattr(mean, "dtype") else std
         shape = numpy.broadcast_shapes(numpy.shape(mean), numpy.shape(std))
-        noise = _draw(_backend.device_of(like), "standard_normal", shape, like.dtype)
+        noise = _draw(_backend.device_of(like), "standard_normal", shape, like.dtype, generator)
         return (mean + std * noise).astype(like.dtype, copy=False)
 
     @staticmethod
@@ -227,9 +286,11 @@ class Normal(Op):
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None, dtype: Any = None,
            device: Any = None, requires_grad: bool = False) -> Tensor:
     """torch.normal: ``normal(mean, std, size)`` for two numbers, else a draw per element of the
-    broadcast tensor ``mean`` and/or ``std``."""
-    if generator is not None:
-        raise NotImplementedError("minigrad.normal: generator= is not supported (use minigrad.manual_seed)")
+    broadcast tensor ``mean`` and/or ``std``.
+
+    Differs from torch: the numbers come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+    other values than torch's.
+    """
     if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
         if size is None:
             raise TypeError("normal() missing required argument 'size' when mean and std are numbers")
@@ -237,8 +298,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
         dev = _backend.as_device(device)
         dt = _float_dtype(dtype)
-        return _make((_draw(dev, "standard_normal", _shape((size,)), dt) * std + mean).astype(dt, copy=False),
-                     requires_grad)
+        noise = _draw(dev, "standard_normal", _shape((size,)), dt, generator)
+        return _make((noise * std + mean).astype(dt, copy=False), requires_grad)
     for t in (mean, std):  # before promotion, which would make an integer mean float
         if isinstance(t, Tensor) and t._data.dtype.kind != "f":
             name = _dtype.SCALAR_TYPE_NAMES[_dtype.from_numpy_dtype(t._data.dtype).name]
@@ -253,7 +314,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
         message = broadcast_message(mean._data.shape, std._data.shape)
         if message is not None:
             raise RuntimeError(message)
-    out = Normal.apply(mean, std)
+    out = Normal.apply(mean, std, generator=generator)
     if out.grad_fn is not None:
         number = 3 if isinstance(mean, Tensor) and isinstance(std, Tensor) else 1 if isinstance(mean, Tensor) else 2
         out = named(out, f"NormalBackward{number}")

@@ -70,3 +70,34 @@ class set_grad_enabled(_GradMode):
                 _enabled.reset(token)
 
         return wrapper
+
+
+class inference_mode(_GradMode):
+    """torch's inference_mode, as no_grad: minigrad has no inference tensors, only grad mode to switch off.
+
+    ``inference_mode(False)`` turns recording on, as torch's does (even inside ``no_grad``).
+
+    Differs from torch: it only switches recording off, as ``no_grad`` does, so tensors made inside are ordinary
+    tensors (no ``is_inference()``) that autograd may use later, where torch refuses inference tensors.
+    """
+
+    def __new__(cls, mode: bool = True) -> Any:
+        self = object.__new__(cls)
+        if not isinstance(mode, bool) and callable(mode):  # used bare, as ``@inference_mode``
+            self._mode = False
+            return self(mode)
+        self._mode = not mode
+        return self
+
+    def __init__(self, mode: bool = True) -> None:
+        pass
+
+    def __call__(self, fn: Callable) -> Callable:
+        grad = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(grad):
+                return fn(*args, **kwargs)
+
+        return wrapper

@@ -1,4 +1,8 @@
-"""torch.accelerator: the one accelerator minigrad can use is a CUDA GPU through CuPy."""
+"""torch.accelerator: the one accelerator minigrad can use is a CUDA GPU through CuPy.
+
+Differs from torch: the only accelerator is 'cuda' through CuPy, so ``current_accelerator()`` is
+``device('cuda')`` or None and never MPS or XPU.
+"""
 
 from __future__ import annotations
 

@@ -1,14 +1,21 @@
-"""``minigrad.cuda``: is a GPU usable through CuPy?"""
+"""``minigrad.cuda``: is a GPU usable through CuPy?
+
+Differs from torch: CUDA means CuPy here, so ``is_available()`` asks whether CuPy is installed and sees a GPU.
+``manual_seed`` and ``manual_seed_all`` reseed the host's generator too, as ``minigrad.manual_seed`` does.
+"""
 
 from __future__ import annotations
 
 import types
 import warnings
+from collections.abc import Iterable
 from typing import Any
 
 from . import _backend, _dtype
+from . import random as _random
 from .amp import GradScaler as _GradScaler
 from .amp import autocast as _autocast
+from .tensor import Tensor
 
 
 def is_available() -> bool:
@@ -26,6 +33,54 @@ def manual_seed(seed: int) -> None:
 
 def manual_seed_all(seed: int) -> None:
     _backend.manual_seed(seed)
+
+
+def seed() -> None:
+    """Seed the first GPU's default generator from a nondeterministic seed; without a GPU, nothing (as torch)."""
+    if is_available():
+        _random.cuda_default_generator().seed()
+
+
+def seed_all() -> None:
+    """Seed every GPU's default generator from one nondeterministic seed; without a GPU, nothing (as torch)."""
+    if is_available():
+        value = _backend.fresh_seed()
+        for index in range(device_count()):
+            _random.cuda_default_generator(index).manual_seed(value)
+
+
+def initial_seed() -> int:
+    """The seed the first GPU's default generator last started from.
+
+    Differs from torch: without a GPU it raises minigrad's RuntimeError (what is missing: CuPy or a
+    GPU) where torch's CPU build raises an AssertionError.
+    """
+    return _random.cuda_default_generator().initial_seed()
+
+
+def get_rng_state(device: int | str | _backend.device = "cuda") -> Tensor:
+    """The state of a GPU's default generator, as a uint8 tensor on the host.
+
+    Differs from torch: the state is that of CuPy's generator (its cuRAND states), not torch's
+    16-byte Philox seed and offset; without a GPU it raises minigrad's RuntimeError where torch's
+    CPU build raises an AssertionError.
+    """
+    return _random.cuda_default_generator(device).get_state()
+
+
+def set_rng_state(new_state: Tensor, device: int | str | _backend.device = "cuda") -> None:
+    """Put back a state of a GPU's default generator from ``get_rng_state``."""
+    _random.cuda_default_generator(device).set_state(new_state)
+
+
+def get_rng_state_all() -> list[Tensor]:
+    """The states of every GPU's default generator (an empty list without a GPU, as torch's)."""
+    return [get_rng_state(index) for index in range(device_count())]
+
+
+def set_rng_state_all(new_states: Iterable[Tensor]) -> None:
+    for index, state in enumerate(new_states):
+        set_rng_state(state, index)
 
 
 def synchronize() -> None:

@@ -98,6 +98,9 @@ def save(obj: Any, f: str | os.PathLike | IO[bytes], pickle_module: Any = pickle
 
     Saving to a path replaces the file atomically: if the save fails or the process is killed
     midway, the file holds the previous checkpoint. A file object is written to as it is.
+
+    Differs from torch: only state dicts are written in terms torch knows; any other object (a whole module) is
+    pickled as minigrad objects, which only ``minigrad.load(..., weights_only=False)`` reads back, not torch.
     """
     if isinstance(f, (str, os.PathLike)):
         path = os.fsdecode(os.fspath(f))
@@ -642,6 +645,10 @@ def load(f: str | os.PathLike | IO[bytes], map_location: Any = None, weights_onl
     ``max_bytes`` caps what the checkpoint's storages may take once loaded (default 4 GiB;
     ``None`` for no cap): a larger checkpoint is refused before anything is allocated. Tensors
     that shared memory when saved share it again (writing into one shows in the other), as in torch.
+
+    Differs from torch: only torch's zip format is read (not its legacy pre-1.6 format), dtypes minigrad lacks
+    (bfloat16, complex, quantized) are refused, ``mmap`` is ignored and ``max_bytes`` is minigrad's own cap.
+    The ``weights_only`` allowlist is fixed: there is no ``add_safe_globals`` to extend it.
     """
     del mmap, pickle_load_args  # torch's; minigrad reads storages into memory
     if weights_only is None:

@@ -9,6 +9,8 @@ it, so autograd and the ops can be read, and tested, without the ``Tensor`` clas
 from __future__ import annotations
 
 import builtins
+import inspect
+import warnings
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -19,23 +21,34 @@ from . import _backend, _dtype, ops
 from ._convert import as_array
 from ._format import tensor_repr
 from ._grad_mode import is_grad_enabled
+from ._missing import is_missing, mark_missing_tensor_names
 from .autograd.api import backward as _autograd_backward
 from .autograd.engine import run_backward
 from .autograd.function import raise_device_mismatch
 from .autograd.graph import TensorBase, increment_version, named
+from .ops import comparison as _comparison
+from .ops import distance as _distance
 from .ops import elementwise as _ew
+from .ops import matrix as _matrix
 from .ops._base import broadcast_message
 from .ops.elementwise import to as _to
 from .ops.indexing import _is_basic as is_basic
 from .ops.indexing import copy_slices, fit_value, flat_positions, getitem, refuse_byte_mask_fill, unwrap_index, view_of
+from .ops.linalg import bmm as _bmm
 from .ops.linalg import dot as _dot
 from .ops.linalg import mm as _mm
 from .ops.recorded import Recorded
 from .viz import draw_graph
 
 
+@mark_missing_tensor_names  # t.X for a torch method minigrad lacks says so, naming torch.Tensor.X
 class Tensor(TensorBase):
-    """A tensor, as torch's: ``minigrad.tensor([[1., 2.]], requires_grad=True)``."""
+    """A tensor, as torch's: ``minigrad.tensor([[1., 2.]], requires_grad=True)``.
+
+    Differs from torch: the array is NumPy's, or CuPy's for 'cuda', and reprs and type names say ``minigrad.``
+    where torch's say ``torch.``. Only dense strided tensors exist (no sparse layouts, named dims, complex or
+    bfloat16), and an in-place write that autograd records through a view needs a contiguous viewed tensor.
+    """
 
     def __init__(self, *args: Any, device: Any = None, **kwargs: Any) -> None:
         """torch's legacy constructor: ``Tensor(data)`` copies ``data`` into the default float dtype,
@@ -288,17 +301,25 @@ class Tensor(TensorBase):
     def __repr__(self) -> str:
         return tensor_repr(self)
 
+    def __dir__(self) -> list[str]:
+        # torch's names that minigrad lacks are class attributes that raise (minigrad/_missing.py): not offered
+        return [name for name in super().__dir__() if not is_missing(inspect.getattr_static(self, name, None))]
+
     def draw(self, **kwargs: Any) -> Any:
         """The recorded graph behind this tensor: ``minigrad.viz.draw_graph(self, **kwargs)``."""
         return draw_graph(self, **kwargs)
 
     # -- conversions (differentiable where torch's are) -------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)``."""
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)``.
+
+        Differs from torch: ``non_blocking`` is accepted and ignored (copies are synchronous), and
+        ``memory_format`` is refused with a TypeError.
+        """
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("copy", None)
+        copy = kwargs.pop("copy", False)
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
         for a in args:
@@ -308,9 +329,17 @@ class Tensor(TensorBase):
                 dtype, device = a.dtype, a.device
             else:
                 device = a
-        return _to(self, dtype, None if device is None else _backend.as_device(device))
+        out = _to(self, dtype, None if device is None else _backend.as_device(device))
+        if copy and out is self:  # nothing to convert, but the caller asked for new memory
+            out = named(ops.clone(self), "ToCopyBackward0")
+        return out
 
     def type(self, dtype: Any = None) -> Any:
+        """The type's name without an argument; with a dtype, this tensor converted to it (``to(dtype)``).
+
+        Differs from torch: the name is the dtype's, ``'minigrad.float32'``, where torch says
+        ``'torch.FloatTensor'``, and the target must be a dtype object, not a type name string.
+        """
         return self.to(dtype) if dtype is not None else f"minigrad.{self.dtype.name}"
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -338,15 +367,28 @@ class Tensor(TensorBase):
         return self.to("cpu")
 
     def cuda(self, device: Any = None) -> Tensor:
+        """A copy on a CUDA GPU (``device`` an index or a device; GPU 0 by default), as torch's.
+
+        Differs from torch: the copy is a CuPy array, so it needs CuPy and a visible GPU; without them it raises
+        a RuntimeError saying which is missing.
+        """
         return self.to(_backend.device("cuda", device if isinstance(device, builtins.int) else None)
                        if not isinstance(device, (str, _backend.device)) else device)
 
     clone = ops.clone
 
     def contiguous(self, memory_format: Any = None) -> Tensor:
+        """This tensor when its memory is C-contiguous, else a contiguous copy (recorded as a clone).
+
+        Differs from torch: ``memory_format`` is accepted and ignored, as minigrad has no channels-last layout.
+        """
         return self if self._data.flags.c_contiguous else ops.clone(self)
 
     def is_contiguous(self, memory_format: Any = None) -> builtins.bool:
+        """Whether the memory is C-contiguous (row-major, no gaps), as torch's ``is_contiguous()``.
+
+        Differs from torch: ``memory_format`` is accepted and ignored, as minigrad has no channels-last layout.
+        """
         return builtins.bool(self._data.flags.c_contiguous)  # as torch's, it ignores dims of size 1
 
     def stride(self, dim: builtins.int | None = None) -> Any:
@@ -524,8 +566,13 @@ class Tensor(TensorBase):
         increment_version(self)
         return self
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        self[...] = _backend.rng(self.device).uniform(a, b, size=self._data.shape)
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill this tensor with uniform random numbers in [a, b), in place.
+
+        Differs from torch: the numbers come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+        other values than torch's.
+        """
+        self[...] = _backend.rng(self.device, generator).uniform(a, b, size=self._data.shape)
         return self
 
     # torch's new_* factories: the dtype and device of this tensor unless given.
@@ -564,8 +611,13 @@ class Tensor(TensorBase):
     def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
         return self._new_like((), None, dtype, device, requires_grad, data=data)
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        self[...] = _backend.rng(self.device).normal(mean, std, size=self._data.shape)
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill this tensor with normal random numbers of ``mean`` and ``std``, in place.
+
+        Differs from torch: the numbers come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+        other values than torch's.
+        """
+        self[...] = _backend.rng(self.device, generator).normal(mean, std, size=self._data.shape)
         return self
 
     __iadd__ = add_
@@ -728,6 +780,25 @@ class Tensor(TensorBase):
     scatter_add = ops.scatter_add
     index_select = ops.index_select
     take_along_dim = ops.take_along_dim
+    tril = _matrix.tril
+    triu = _matrix.triu
+    diag = _matrix.diag
+    trace = _matrix.trace
+    outer = _matrix.outer
+    bmm = _bmm
+    lerp = _ew.lerp
+    dist = _distance.dist
+    isclose = _comparison.isclose
+    nonzero = _comparison.nonzero
+
+    def tril_(self, diagonal: builtins.int = 0) -> Tensor:
+        return self._write_result(lambda: _matrix.tril(self, diagonal))
+
+    def triu_(self, diagonal: builtins.int = 0) -> Tensor:
+        return self._write_result(lambda: _matrix.triu(self, diagonal))
+
+    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
+        return self._write_result(lambda: _ew.lerp(self, end, weight), end, weight)
 
     def split(self, split_size: Any, dim: builtins.int = 0) -> tuple:
         return ops.split(self, split_size, dim)
@@ -751,6 +822,10 @@ class Tensor(TensorBase):
 
     def scatter_(self, dim: builtins.int, index: Tensor, src: Any = None, *, value: Any = None,
                  reduce: Any = None) -> Tensor:
+        """``scatter`` written into this tensor, in place: ``self[index[i][j]][j] = src[i][j]`` for dim=0.
+
+        Differs from torch: ``reduce="multiply"`` raises NotImplementedError; ``reduce="add"`` works.
+        """
         return self._write_result(lambda: ops.scatter(self, dim, index, src, value=value, reduce=reduce), src)
 
     def scatter_add_(self, dim: builtins.int, index: Tensor, src: Tensor) -> Tensor:
@@ -773,6 +848,13 @@ class Tensor(TensorBase):
     @property
     def mT(self) -> Tensor:
         """The last two dims swapped (a batch of transposed matrices)."""
+        if self._data.ndim == 0:
+            warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases.",
+                          UserWarning, stacklevel=2)
+            return ops.permute(self, ())
+        if self._data.ndim == 1:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                               f"{self._data.ndim}-D tensor.")
         return ops.transpose(self, -2, -1)
 
     # -- comparisons and logic (not differentiable: plain tensors, as in torch) --------------
@@ -1058,7 +1140,10 @@ class RemovableHandle:
 
 
 class Size(tuple):
-    """torch.Size: a tuple that prints as ``minigrad.Size([2, 3])``."""
+    """torch.Size: a tuple that prints as ``minigrad.Size([2, 3])``.
+
+    Differs from torch: its repr says ``minigrad.Size([2, 3])`` where torch's says ``torch.Size([2, 3])``.
+    """
 
     def __repr__(self) -> str:
         return f"minigrad.Size({list(self)})"

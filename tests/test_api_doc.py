@@ -41,7 +41,7 @@ def _listed() -> dict[str, tuple[list[str], list[str]]]:
         elif current and in_missing and line.startswith("`"):
             out[current][1].extend(n.rsplit(".", 1)[-1] for n in re.findall(r"`([^`]+)`", line))
         elif current and not in_missing:
-            item = re.match(r"- `([^`]+)`", line)
+            item = re.match(r"\| `([^`]+)` \|", line)
             if item:
                 out[current][0].append(item.group(1))
     return out
@@ -64,10 +64,39 @@ def test_every_supported_name_exists_and_every_missing_one_does_not():
     assert {"save", "load", "tensor", "no_grad"} <= set(listed["torch"][0])
 
 
-def test_the_page_has_one_line_descriptions_from_docstrings():
+def test_the_page_gives_torch_names_summaries_differences_and_missing_parameters():
     text = (ROOT / "docs" / "api.md").read_text()
     first = minigrad.Tensor.__doc__.strip().splitlines()[0]
-    assert f"- `Tensor`: {first}" in text
+    assert f"| `Tensor` | `torch.Tensor` | {first} " in text
+    assert "| `draw` | *minigrad only* |" in text  # Tensor.draw: torch has no such method
+    # DataLoader's docstring states what it does differently, and the page repeats it
+    row = next(line for line in text.splitlines() if line.startswith("| `DataLoader` |"))
+    assert "**Differs from torch:**" in row
+
+
+def test_differences_and_missing_parameters_are_read_from_the_code():
+    def documented(x, y=1):
+        """Add.
+
+        Differs from torch: rounds
+        to even.
+        """
+
+    def torch_like(x, y=1, out=None, _private=None):
+        """Add."""
+
+    assert api_doc._summary(documented) == "Add."
+    assert api_doc._difference(documented) == "rounds to even."
+    assert api_doc._lacks(documented, torch_like) == ["out"]
+    assert api_doc._lacks(lambda *args: None, torch_like) == []  # an open signature says nothing
+    assert api_doc._difference(torch_like) == ""
+
+
+def test_torch_tensor_names_are_torchs():
+    torch = pytest.importorskip("torch")
+    from minigrad._torch_names import TORCH_TENSOR_NAMES
+
+    assert sorted(TORCH_TENSOR_NAMES) == sorted(n for n in dir(torch.Tensor) if not n.startswith("_"))
 
 
 @pytest.mark.parametrize(("module", "name", "expected"), [

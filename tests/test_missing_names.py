@@ -33,6 +33,29 @@ def test_missing_module_names_point_at_torch_and_the_api_page(module, name):
     assert getattr(module, name, None) is None
 
 
+def test_a_torch_tensor_method_minigrad_lacks_says_so():
+    t = minigrad.ones(2, 2)  # two dimensions, so that mT and the like can be read
+    lacking = [n for n in dir(torch.Tensor) if not n.startswith("_") and not hasattr(t, n)]
+    assert "addcmul" in lacking and "bfloat16" in lacking
+    for name in lacking:
+        with pytest.raises(AttributeError) as info:
+            getattr(t, name)
+        assert str(info.value) == (f"'Tensor' object has no attribute {name!r}; minigrad has no {name!r} "
+                                   f"(torch.Tensor.{name}); see docs/api.md")
+        assert info.value.name == name and info.value.obj is t
+        assert name not in dir(t)
+    with pytest.raises(AttributeError, match=r"^'Parameter' object has no attribute 'addcmul'; minigrad has no"):
+        minigrad.nn.Parameter(t).addcmul  # noqa: B018
+    with pytest.raises(AttributeError, match=r"^type object 'Tensor' has no attribute 'addcmul'; minigrad has no"):
+        minigrad.Tensor.addcmul  # noqa: B018
+    # A name torch doesn't have either keeps Python's own message; every name minigrad has still works.
+    with pytest.raises(AttributeError, match=r"^'Tensor' object has no attribute 'addcmull'$"):
+        t.addcmull  # noqa: B018
+    assert all(hasattr(t, n) for n in dir(t))
+    t.addcmul = "set on the instance"  # an instance attribute wins over the marker, as for any attribute
+    assert t.addcmul == "set on the instance"
+
+
 def test_from_import_of_a_missing_name_still_raises_import_error():
     with pytest.raises(ImportError, match="LSTM"):
         from minigrad.nn import LSTM  # noqa: F401

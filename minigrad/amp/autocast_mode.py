@@ -58,7 +58,11 @@ def _no_bfloat16(where: str) -> RuntimeError:
 
 def get_autocast_dtype(device_type: str) -> _dtype.dtype:
     """The dtype autocast uses for ``device_type`` now: the innermost region's, else the default (float16 for
-    CUDA; for CPU torch's default is bfloat16, which minigrad cannot have, so this raises outside a region)."""
+    CUDA; for CPU torch's default is bfloat16, which minigrad cannot have, so this raises outside a region).
+
+    Differs from torch: ``get_autocast_dtype("cpu")`` outside a CPU region raises a RuntimeError where torch
+    returns ``torch.bfloat16``.
+    """
     state = _autocast.state.get()
     if state is not None and state.dtype_for(device_type) is not None:
         return state.dtype_for(device_type)
@@ -87,6 +91,10 @@ class autocast:
     one region is cast to float16 once, and the cast reused until the outermost region exits.
 
     The state is per thread, as torch's: a thread started inside a region does not run under it.
+
+    Differs from torch: float16 is the only dtype (no bfloat16, so "cpu" needs ``dtype=minigrad.float16``), and
+    the ops it changes are the matrix products and conv2d (to float16) and the losses (to float32), where
+    torch's CUDA lists also run softmax, sum, exp, log and others in float32.
     """
 
     def __init__(self, device_type: str, dtype: _dtype.dtype | None = None, enabled: bool = True,

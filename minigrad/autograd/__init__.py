@@ -1,6 +1,7 @@
 """Reverse-mode automatic differentiation: ``Function``, ``backward`` and ``grad``, ``gradcheck``, and ``trace`` (watch
 backward run node by node)."""
 
+from .._grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from . import functional
 from .api import backward, grad
 from .function import Function
@@ -10,5 +11,6 @@ from .trace import Trace, trace
 
 FunctionCtx = Node
 
-__all__ = ["Function", "FunctionCtx", "GradcheckError", "Node", "Trace", "backward", "functional", "grad", "gradcheck",
-           "gradgradcheck", "trace"]
+__all__ = ["Function", "FunctionCtx", "GradcheckError", "Node", "Trace", "backward", "enable_grad", "functional",
+           "grad", "gradcheck", "gradgradcheck", "inference_mode", "no_grad", "set_grad_enabled", "trace"]
+

@@ -38,6 +38,10 @@ class Function:
     writes only into gradient arrays it owns (minigrad/autograd/engine.py), and it takes what a
     user's backward returns as views, which it never owns. Built-in ops (``Op``, ``raw = True``)
     follow a stricter contract that lets the engine own their new arrays; see ``ops/_base.py``.
+
+    Differs from torch: ``forward`` must take ``ctx`` first (no ``setup_context`` style), there is no forward
+    mode (``jvp``) or ``vmap``, and ``ctx`` has no ``mark_dirty``, ``set_materialize_grads`` or
+    ``save_for_forward``.
     """
 
     raw = False  # True for built-in ops, whose forward/backward take arrays, not tensors

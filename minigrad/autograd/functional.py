@@ -13,6 +13,9 @@ and, when ``func`` returns one scalar, ``g`` is its gradient and ``H`` its Hessi
 The behaviour (signatures, return structures, ``strict`` checks, error texts) is torch's
 ``torch.autograd.functional``: results come back as the arguments came in (a tensor, or a tuple,
 and for ``jacobian`` and ``hessian`` a tuple of tuples), detached unless ``create_graph=True``.
+
+Differs from torch: there is no forward mode, so ``jvp`` and ``strategy="forward-mode"`` run backward passes
+(``func``'s backward must itself be differentiable), and ``vectorize=True`` loops instead of using vmap.
 """
 
 from __future__ import annotations

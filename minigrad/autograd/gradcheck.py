@@ -16,7 +16,7 @@ class GradcheckError(RuntimeError):
     pass
 
 
-def gradcheck(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
               raise_exception: bool = True, nondet_tol: float = 0.0, check_undefined_grad: bool = True,
               check_grad_dtypes: bool = False, check_batched_grad: bool = False,
               check_batched_forward_grad: bool = False, check_forward_ad: bool = False,
@@ -25,7 +25,7 @@ def gradcheck(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-
 
     For each differentiable output and each input that requires grad, the analytic Jacobian
     (one ``grad`` call per output element, with a one-hot grad_output; no ``.grad`` is written)
-    is compared with the numerical one (two evaluations of ``fn`` per input element):
+    is compared with the numerical one (two evaluations of ``func`` per input element):
     ``|analytic - numeric| <= atol + rtol * |numeric|``. When no output is differentiable, the
     numerical Jacobian must be zero. Raises ``GradcheckError`` on a mismatch, or returns False when
     ``raise_exception=False``.
@@ -36,6 +36,9 @@ def gradcheck(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-
     ignored: ``nondet_tol`` (minigrad's backward is deterministic), ``check_undefined_grad``,
     ``fast_mode`` (the full Jacobian is always checked), ``masked``. minigrad has no forward-mode AD:
     ``check_forward_ad=True`` and ``check_batched_forward_grad=True`` raise NotImplementedError.
+
+    Differs from torch: ``nondet_tol``, ``check_undefined_grad``, ``fast_mode`` and ``masked`` are accepted and
+    ignored, and ``check_forward_ad=True`` raises NotImplementedError, as minigrad has no forward-mode AD.
     """
     if not (check_forward_ad or check_backward_ad):
         raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
@@ -47,7 +50,7 @@ def gradcheck(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-
         raise NotImplementedError("minigrad has no forward-mode AD: gradcheck supports only check_forward_ad=False "
                                   "(and gradgradcheck only check_fwd_over_rev=False)")
     try:
-        return _gradcheck(fn, inputs, eps, atol, rtol, check_grad_dtypes, check_batched_grad)
+        return _gradcheck(func, inputs, eps, atol, rtol, check_grad_dtypes, check_batched_grad)
     except GradcheckError:
         if raise_exception:
             raise
@@ -147,6 +150,9 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
     on the new function, each call of which runs ``func`` and one recorded backward pass.
     ``gen_non_contig_grad_outputs`` is accepted and ignored (arrays are copied contiguous anyway);
     the other options are passed to ``gradcheck``.
+
+    Differs from torch: ``gen_non_contig_grad_outputs`` is ignored, ``check_fwd_over_rev=True`` raises
+    NotImplementedError (no forward-mode AD), and random grad_outputs come from NumPy, not torch's generator.
     """
     if not (check_fwd_over_rev or check_rev_over_rev):
         raise AssertionError("Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True")

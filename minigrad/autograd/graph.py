@@ -155,7 +155,11 @@ def named(t: TensorBase, name: str) -> TensorBase:
 
 
 class Node:
-    """A recorded op, also the ``ctx`` its forward and backward receive."""
+    """A recorded op, also the ``ctx`` its forward and backward receive.
+
+    Differs from torch: one class is both torch's ``autograd.graph.Node`` and its ``FunctionCtx``, and as a
+    ``ctx`` it has no ``mark_dirty``, ``set_materialize_grads`` or ``save_for_forward``.
+    """
 
     # Class-level defaults: an op sets only what it uses, which keeps recording cheap.
     next_edges: tuple = ()  # per input: (node, output index) its gradient goes to, or None

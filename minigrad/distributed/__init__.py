@@ -11,6 +11,9 @@ over all processes in ``t`` on every process. They are blocking; ``async_op=True
 already completed ``Work``, so code that calls ``.wait()`` runs unchanged.
 
 The backend names torch's CPU scripts use (``"gloo"``, ``"mpi"``) both mean MPI here.
+
+Differs from torch: the processes are an MPI job, 'gloo' means MPI and 'nccl' is NCCL through CuPy, and there is
+only the default group of all processes (``group`` arguments are ignored, ``new_group`` is missing).
 """
 
 from __future__ import annotations
@@ -30,7 +33,11 @@ __all__ = ["ReduceOp", "Work", "all_gather", "all_reduce", "barrier", "broadcast
 
 
 class ReduceOp:
-    """How ``all_reduce`` and ``reduce`` combine the processes' values (torch.distributed.ReduceOp)."""
+    """How ``all_reduce`` and ``reduce`` combine the processes' values (torch.distributed.ReduceOp).
+
+    Differs from torch: the ops are plain strings (SUM, AVG, PRODUCT, MIN and MAX), with no BAND, BOR, BXOR or
+    PREMUL_SUM, and AVG works with MPI too, where torch's gloo refuses it.
+    """
 
     SUM = "sum"
     AVG = "avg"  # the sum divided by the number of processes
@@ -43,7 +50,11 @@ _NOT_INITIALIZED = "Default process group has not been initialized, please make 
 
 
 class Work:
-    """What a collective returns with ``async_op=True``: minigrad's collectives have finished already."""
+    """What a collective returns with ``async_op=True``: minigrad's collectives have finished already.
+
+    Differs from torch: it is always complete, ``wait()`` returns True at once, and it has no ``result()``,
+    ``exception()`` or ``get_future()``.
+    """
 
     def wait(self, timeout: Any = None) -> bool:
         return True
@@ -151,7 +162,10 @@ _group: _MPIGroup | None = None
 
 
 def is_available() -> bool:
-    """Whether minigrad can run collectives here: mpi4py (with an MPI library) is installed."""
+    """Whether minigrad can run collectives here: mpi4py (with an MPI library) is installed.
+
+    Differs from torch: it asks whether mpi4py imports, not whether the distributed package was built.
+    """
     return is_mpi_available()
 
 
@@ -164,6 +178,10 @@ def is_mpi_available() -> bool:
 
 
 def is_nccl_available() -> bool:
+    """Whether the 'nccl' backend can be used: NCCL is reachable here.
+
+    Differs from torch: NCCL is CuPy's (``cupy.cuda.nccl``), so this asks whether that module imports.
+    """
     try:
         importlib.import_module("cupy.cuda.nccl")
     except ImportError:
@@ -184,6 +202,9 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     arrays on GPUs. ``world_size`` and ``rank``, when given, must be MPI's. ``init_method``,
     ``store`` and the rest are accepted for torch's signature: MPI has already connected the
     processes.
+
+    Differs from torch: 'gloo' is taken to mean MPI, and ``init_method``, ``store``, ``timeout``, ``group_name``,
+    ``pg_options`` and ``device_id`` are accepted and ignored. ``world_size`` and ``rank`` must be MPI's own.
     """
     global _group
     if _group is not None:
@@ -222,6 +243,10 @@ def _abort_job_on_uncaught_exceptions(group: _MPIGroup) -> None:
 
 
 def destroy_process_group(group: Any = None) -> None:
+    """Leave the default process group (the collectives then need ``init_process_group`` again).
+
+    Differs from torch: ``group`` is accepted and ignored: the default group is the only one.
+    """
     global _group
     if _group is not None:
         _group.close()
@@ -235,18 +260,35 @@ def _default() -> _MPIGroup:
 
 
 def get_rank(group: Any = None) -> int:
+    """This process's rank in the default group (its MPI rank).
+
+    Differs from torch: ``group`` is accepted and ignored: the default group is the only one.
+    """
     return _default().rank
 
 
 def get_world_size(group: Any = None) -> int:
+    """The number of processes in the default group (the MPI job's size).
+
+    Differs from torch: ``group`` is accepted and ignored: the default group is the only one.
+    """
     return _default().size
 
 
 def get_backend(group: Any = None) -> str:
+    """The default group's backend name: 'mpi' or 'nccl'.
+
+    Differs from torch: a group started with 'gloo' reports 'mpi', and ``group`` is accepted and ignored.
+    """
     return _default().name
 
 
 def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None, timeout: Any = None) -> Work | None:
+    """Wait until every process has reached this call.
+
+    Differs from torch: it always blocks (``async_op=True`` returns a completed ``Work``), and ``group``,
+    ``device_ids`` and ``timeout`` are accepted and ignored.
+    """
     _default().barrier()
     return Work() if async_op else None
 
@@ -270,7 +312,11 @@ def _in_place(tensor: TensorBase, collective: Any) -> None:
 
 
 def all_reduce(tensor: TensorBase, op: str = ReduceOp.SUM, group: Any = None, async_op: bool = False) -> Work | None:
-    """Combine ``tensor`` over all processes (the sum by default); every process gets the result, in place."""
+    """Combine ``tensor`` over all processes (the sum by default); every process gets the result, in place.
+
+    Differs from torch: it always blocks (``async_op=True`` returns a completed ``Work``), and ``group`` is
+    accepted and ignored: the default group is the only one.
+    """
     g = _default()
 
     def collective(array: Any) -> None:
@@ -284,7 +330,11 @@ def all_reduce(tensor: TensorBase, op: str = ReduceOp.SUM, group: Any = None, as
 
 def reduce(tensor: TensorBase, dst: int | None = None, op: str = ReduceOp.SUM, group: Any = None,
            async_op: bool = False) -> Work | None:
-    """Combine ``tensor`` over all processes into process ``dst``'s tensor; the others' are left as they are."""
+    """Combine ``tensor`` over all processes into process ``dst``'s tensor; the others' are left as they are.
+
+    Differs from torch: it always blocks (``async_op=True`` returns a completed ``Work``), and ``group`` is
+    accepted and ignored: the default group is the only one.
+    """
     g = _default()
     dst = 0 if dst is None else dst
 
@@ -298,14 +348,22 @@ def reduce(tensor: TensorBase, dst: int | None = None, op: str = ReduceOp.SUM, g
 
 
 def broadcast(tensor: TensorBase, src: int | None = None, group: Any = None, async_op: bool = False) -> Work | None:
-    """Copy process ``src``'s tensor into every other process's ``tensor``, in place."""
+    """Copy process ``src``'s tensor into every other process's ``tensor``, in place.
+
+    Differs from torch: it always blocks (``async_op=True`` returns a completed ``Work``), and ``group`` is
+    accepted and ignored: the default group is the only one.
+    """
     g = _default()
     _in_place(tensor, lambda array: g.broadcast(array, 0 if src is None else src))
     return Work() if async_op else None
 
 
 def all_gather(tensor_list: list, tensor: TensorBase, group: Any = None, async_op: bool = False) -> Work | None:
-    """Fill ``tensor_list[i]`` (in place) with process ``i``'s ``tensor``, on every process."""
+    """Fill ``tensor_list[i]`` (in place) with process ``i``'s ``tensor``, on every process.
+
+    Differs from torch: it always blocks (``async_op=True`` returns a completed ``Work``), and ``group`` is
+    accepted and ignored: the default group is the only one.
+    """
     g = _default()
     _check_tensor(tensor)
     if len(tensor_list) != g.size:

@@ -24,7 +24,11 @@ def _pair(value: Any) -> tuple:
 
 class Conv2d(Module):
     """``out[n, o] = bias[o] + sum over c, i, j of weight[o, c, i, j] * input[n, c, y*s + i*d, x*s + j*d]``, with
-    ``weight`` shaped (out_channels, in_channels // groups, kh, kw), as torch."""
+    ``weight`` shaped (out_channels, in_channels // groups, kh, kw), as torch.
+
+    Differs from torch: the initial weights are drawn as torch draws them but from minigrad's NumPy generator,
+    so a seed gives other values than torch's.
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",

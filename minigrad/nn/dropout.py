@@ -8,7 +8,11 @@ from .module import Module
 
 
 class Dropout(Module):
-    """Active in training mode only: after ``model.eval()`` it returns its input unchanged."""
+    """Active in training mode only: after ``model.eval()`` it returns its input unchanged.
+
+    Differs from torch: the masks come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+    other masks than torch's.
+    """
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()

@@ -10,13 +10,18 @@ import math
 import warnings
 from typing import Any
 
-from .. import _backend
+import numpy
+
+from .. import _backend, _dtype
 from .._backend import xp_of
-from .._grad_mode import no_grad
+from .._grad_mode import is_grad_enabled, no_grad
 from ..ops import elementwise as _elementwise
 from ..ops._base import Op, mask_cast_bytes
 from ..ops.conv import adaptive_avg_pool2d, avg_pool2d, conv2d, fold, max_pool2d, unfold
 from ..ops.linalg import linear
+from ..ops.norms import vector_norm
+from ..ops.padding import pad
+from ..ops.piecewise import Hardsigmoid, Hardswish
 from ..ops.softmax import log_softmax as _log_softmax
 from ..ops.softmax import softmax as _softmax
 from ..tensor import Tensor
@@ -138,6 +143,86 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return _elementwise.where(input > 0, input, w * input)
 
 
+def relu_(input: Tensor) -> Tensor:
+    """``relu`` written into ``input``."""
+    return input.relu_()
+
+
+def _floating_only(input: Tensor, kernel: str) -> None:
+    """torch's error for an activation without an integer or bool kernel."""
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.SCALAR_TYPE_NAMES[input.dtype.name]}'")
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))``."""
+    _floating_only(input, "mish_cpu")
+    x = input.clone() if inplace else input  # the product saves x, which the write would change
+    return _inplace(input, x * _elementwise.tanh(softplus(x)), inplace)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _elu(input: Tensor, alpha: float, scale: float, input_scale: float, inplace: bool) -> Tensor:
+    """torch's elu kernel: ``scale * x`` where ``x > 0``, else ``alpha * scale * (exp(x * input_scale) - 1)``."""
+    _floating_only(input, "elu_cpu")
+    x = input.clone() if inplace else input
+    clamped = x.clamp(max=0)
+    negative = _elementwise.expm1(clamped * input_scale if input_scale != 1 else clamped) * (alpha * scale)
+    return _inplace(input, _elementwise.where(x <= 0, negative, x * scale if scale != 1 else x), inplace)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``scale * elu(x, alpha)`` with torch's constants (alpha ≈ 1.6733, scale ≈ 1.0507), self-normalizing."""
+    return _elu(input, _SELU_ALPHA, _SELU_SCALE, 1.0, inplace)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``.
+
+    As torch's, the value uses ``1 / alpha`` and the gradient ``1 / alpha`` with ``alpha`` rounded to float32
+    (torch's derivative of celu reads ``alpha`` as a float): the two differ by about 1e-8 unless ``alpha`` is a
+    float32 number.
+    """
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    slope = 1.0 / float(numpy.float32(alpha))
+    if slope == 1.0 / alpha:
+        return _elu(input, alpha, 1.0, 1.0 / alpha, inplace)
+    x = input.clone() if inplace else input
+    rounded = _elu(x, alpha, 1.0, slope, False)  # the gradient's formula
+    exact = _elu(x.detach(), alpha, 1.0, 1.0 / alpha, False)
+    return _inplace(input, rounded + (exact - rounded.detach()), inplace)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)``."""
+    return input / (input.abs() + 1)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6``: 0 below -3, ``x`` above 3; the gradients are torch's at the kinks too."""
+    _floating_only(input, "hardswish_cpu")
+    x = input.clone() if inplace else input
+    return _inplace(input, Hardswish.apply(x), inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``: 0 below -3, 1 above 3; the gradient is 0 at -3 and 3 themselves, as torch's."""
+    _floating_only(input, "hardsigmoid_cpu")
+    x = input.clone() if inplace else input
+    return _inplace(input, Hardsigmoid.apply(x), inplace)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """``softmax(-input)`` along ``dim``."""
+    if dim is None:
+        dim = _softmax_dim("softmin", input.dim(), _stacklevel)
+    return _softmax(-input, dim, dtype)
+
+
 # -- normalization ----------------------------------------------------------------------------
 
 
@@ -207,13 +292,78 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return out
 
 
+def _verify_batch_size(size: list) -> None:
+    values = size[0]
+    for n in size[2:]:
+        values *= n
+    if values == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalize each group of ``C / num_groups`` channels (dim 1) of each sample over the group's channels and
+    the remaining dims (mean 0, biased variance 1), then scale and shift each channel."""
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    shape = list(input.shape)
+    n, c = shape[:2]
+    _verify_batch_size([n * c // num_groups, num_groups] + shape[2:])
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {shape} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.dim() != 1 or t.numel() != c):
+            shown = [0] if weight is None else list(weight.shape)  # torch's message shows the weight's shape
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                               f"but got {name} of shape {shown} and input of shape {shape}")
+    _floating_only(input, "GroupNormKernelImpl")
+    groups = input.reshape(n, num_groups, -1)
+    mean = groups.mean(-1, keepdim=True)
+    var = groups.var(-1, unbiased=False, keepdim=True)
+    out = ((groups - mean) * (var + eps).rsqrt()).reshape(shape)
+    per_channel = (1, c) + (1,) * (len(shape) - 2)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out
+
+
+def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """Divide by the root mean square over the last ``len(normalized_shape)`` dims (plus ``eps``, by default the
+    dtype's machine epsilon), then scale; float16 is computed in float32, as torch does."""
+    if isinstance(normalized_shape, int):
+        raise TypeError("rms_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int")
+    shape = [int(s) for s in normalized_shape]
+    if weight is not None and list(weight.shape) != shape:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+                           f"{list(weight.shape)} and normalized_shape = {shape}")
+    k = len(shape)
+    if input.dim() < k or list(input.shape[input.dim() - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={shape}, expected input with shape [*{', '.join(map(str, shape))}]"
+                           f", but got input of size{list(input.shape)}")
+    _floating_only(input, "rms_norm")
+    x = input.float() if input._data.dtype.itemsize < 4 else input
+    if eps is None:
+        eps = float(numpy.finfo(x._data.dtype).eps)
+    out = x * ((x * x).mean(tuple(range(-k, 0)), keepdim=True) + eps).rsqrt()
+    out = out.to(input.dtype)
+    return out * weight if weight is not None else out
+
+
 # -- embedding and distance -------------------------------------------------------------------
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """The rows ``weight[input]``; the row ``padding_idx`` gets no gradient, rows longer than ``max_norm``
-    are scaled down (in place, as torch) before they are read."""
+    are scaled down (in place, as torch) before they are read.
+
+    Differs from torch: ``sparse=True`` and ``scale_grad_by_freq=True`` raise NotImplementedError, as
+    minigrad has no sparse gradients.
+    """
     if padding_idx is not None:
         if padding_idx > 0:
             assert padding_idx < weight.shape[0], "Padding_idx must be within num_embeddings"
@@ -265,6 +415,22 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return (unit(x1) * unit(x2)).sum(dim)
 
 
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """The p-norm of ``x1 - x2 + eps`` along the last dim (the inputs broadcast)."""
+    return vector_norm(x1 - x2 + eps, p, max(x1.dim(), x2.dim()) - 1, keepdim)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
+    """``input`` divided by its p-norm along ``dim`` (at least ``eps``); with ``out``, written there."""
+    denom = vector_norm(input, p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    if out is None:
+        return input / denom
+    if is_grad_enabled() and (input.requires_grad or out.requires_grad):
+        raise RuntimeError("div(): functions with out=... arguments don't support automatic differentiation, but one "
+                           "of the arguments requires grad.")
+    return out.copy_(input / denom)
+
+
 # -- dropout ----------------------------------------------------------------------------------
 
 
@@ -300,7 +466,11 @@ def _scaled_product(a: Any, mask: Any, scale: float) -> Any:
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Dropout with a new random mask at each call; the identity (the same tensor) when not training."""
+    """Dropout with a new random mask at each call; the identity (the same tensor) when not training.
+
+    Differs from torch: the masks come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+    other masks than torch's.
+    """
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not 0.0 <= p <= 1.0:  # NaN: torch's Python check lets it through, its native one does not
@@ -329,10 +499,12 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     return Tensor._wrap((a[..., None] == xp.arange(num_classes)).astype(a.dtype))
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "conv2d", "cosine_similarity", "cross_entropy", "dropout", "elu",
-           "embedding", "fold", "gelu", "hardtanh", "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu",
-           "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "one_hot", "prelu", "relu", "relu6",
-           "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh", "unfold"]
+           "binary_cross_entropy_with_logits", "celu", "conv2d", "cosine_similarity", "cross_entropy", "dropout",
+           "elu", "embedding", "fold", "gelu", "group_norm", "hardsigmoid", "hardswish", "hardtanh", "huber_loss",
+           "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d", "mish",
+           "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "prelu", "relu", "relu6",
+           "relu_", "rms_norm", "selu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus",
+           "softsign", "tanh", "unfold"]
 
 
 def __getattr__(name: str) -> object:

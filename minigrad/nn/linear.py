@@ -35,7 +35,11 @@ def _check_sizes(out_features: Any, in_features: Any) -> None:
 
 
 class Linear(Module):
-    """``y = x @ weight.T + bias`` with ``weight`` shaped (out_features, in_features), as torch."""
+    """``y = x @ weight.T + bias`` with ``weight`` shaped (out_features, in_features), as torch.
+
+    Differs from torch: the initial weights are drawn as torch draws them but from minigrad's NumPy generator,
+    so a seed gives other values than torch's.
+    """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:

@@ -39,6 +39,13 @@ class _IncompatibleKeys(NamedTuple):
 
 
 class Module:
+    """Base class of every layer and model (``torch.nn.Module``): parameters, buffers and submodules by attribute.
+
+    Differs from torch: ``load_state_dict`` checks the whole dict before copying anything, so a failed load
+    leaves the module unchanged where torch may have copied part of it. ``to()`` ignores ``non_blocking`` and
+    refuses ``memory_format`` with a TypeError.
+    """
+
     training: bool
     _has_backward_hooks = False  # set on a module when a full backward hook is registered: __call__ reads it
 

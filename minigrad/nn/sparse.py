@@ -17,6 +17,10 @@ class Embedding(Module):
     """``weight[input]`` with ``weight`` shaped (num_embeddings, embedding_dim), drawn from N(0, 1) at first.
 
     The row ``padding_idx`` starts at zero and gets no gradient; ``from_pretrained`` wraps a given table.
+
+    Differs from torch: ``sparse=True`` and ``scale_grad_by_freq=True`` are accepted by the constructor, but
+    the forward pass then raises NotImplementedError (minigrad has no sparse gradients). The initial weights
+    come from minigrad's NumPy generator, so a seed gives other values than torch's.
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,

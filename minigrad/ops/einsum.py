@@ -122,6 +122,11 @@ def _parse(equation: str, shapes: list) -> tuple:
 
 
 def einsum(equation: str, *operands: Any) -> TensorBase:
+    """Sums of products of the operands' elements, as the equation says (``"ij,jk->ik"``), as torch.einsum.
+
+    Differs from torch: only the equation-string form is accepted, not torch's sublist form
+    (``einsum(a, [0, 1], b, [1, 2])``).
+    """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not operands:

@@ -804,3 +804,39 @@ def nan_to_num(a: TensorBase, nan: float = 0.0, posinf: float | None = None,
     if a._data.dtype.kind != "f":  # nothing to replace in integers and bools
         return a._wrap(a._data.copy())
     return NanToNum.apply(a, nan, posinf, neginf)
+
+
+def lerp(input: TensorBase, end: TensorBase, weight: Any) -> TensorBase:
+    """``input + weight * (end - input)``, by torch's formula: for ``|weight| >= 0.5`` it is computed as
+    ``end - (end - input) * (1 - weight)``, which is exact at ``weight == 1``. ``weight`` is a number or a tensor;
+    the three broadcast."""
+    if not isinstance(end, TensorBase):
+        kinds = ", ".join(type(v).__name__ if not isinstance(v, TensorBase) else "Tensor" for v in (input, end, weight))
+        raise TypeError(f"lerp() received an invalid combination of arguments - got ({kinds}), but expected one "
+                        "of:\n * (Tensor input, Tensor end, Tensor weight, *, Tensor out = None)\n"
+                        " * (Tensor input, Tensor end, Number weight, *, Tensor out = None)\n")
+    tensor_weight = isinstance(weight, TensorBase)
+    names = _dtype.C_TYPE_NAMES
+    if end._data.dtype != input._data.dtype:
+        raise RuntimeError(f"expected dtype {names[input.dtype.name]} for `end` but got dtype {names[end.dtype.name]}")
+    if tensor_weight and weight._data.ndim and weight._data.dtype != input._data.dtype:
+        raise RuntimeError(f"expected dtype {names[input.dtype.name]} for `weight` but got dtype "
+                           f"{names[weight.dtype.name]}")
+    if input._data.dtype.kind != "f":
+        kernel = "lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.SCALAR_TYPE_NAMES[input.dtype.name]}'")
+    shape = input._data.shape
+    for other in (end, weight) if tensor_weight else (end,):  # torch's broadcast error, operand by operand
+        message = broadcast_message(shape, other._data.shape)
+        if message is not None:
+            raise RuntimeError(message)
+        shape = numpy.broadcast_shapes(shape, other._data.shape)
+    diff = end - input
+    if not tensor_weight:
+        out = input + weight * diff if -0.5 < weight < 0.5 else end - diff * (1 - weight)
+        return named(out, "LerpBackward0")
+    if weight._data.dtype.kind != "f":  # a 0-dim integer or bool weight
+        weight = weight.to(input.dtype)
+    small = xp_of(weight._data).abs(weight._data) < 0.5
+    out = where(weight._wrap(small), input + weight * diff, end - diff * (1 - weight))
+    return named(out, "LerpBackward1")

@@ -165,6 +165,26 @@ def dot(a: TensorBase, b: TensorBase) -> TensorBase:
     return _matmul(a, b)
 
 
+def bmm(input: TensorBase, mat2: TensorBase) -> TensorBase:
+    """Products of two batches of matrices, ``(b, n, m) @ (b, m, p)``: 3-D tensors with the same batch size
+    only, as torch.bmm (matmul broadcasts batch dims). Autocast casts it to float16, as it does ``mm``."""
+    if input._data.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2._data.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    autocast = _autocast.state.get()
+    if autocast is not None:
+        input, mat2 = _autocast_inputs(autocast, input, mat2)
+    (b, _, m), (b2, m2, _) = input._data.shape, mat2._data.shape
+    if (b2, m2) != (b, m):
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {m}] but got: "
+                           f"[{b2}, {m2}].")
+    if input._data.dtype != mat2._data.dtype:
+        names = _dtype.SCALAR_TYPE_NAMES
+        raise RuntimeError(f"expected scalar type {names[input.dtype.name]} but found {names[mat2.dtype.name]}")
+    return named(MatMul.apply(input, mat2), "BmmBackward0")
+
+
 def _matmul_error(sa: tuple, sb: tuple) -> str | None:
     """torch's message when the shapes cannot be multiplied (it names the shapes after its own reshaping)."""
     if len(sa) == 1 and len(sb) == 1:

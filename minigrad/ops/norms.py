@@ -145,8 +145,12 @@ def linalg_norm(A: TensorBase, ord: Any = None, dim: Any = None, keepdim: bool =
     return vector_norm(A, ord, dim, keepdim, dtype=dtype)
 
 
-def norm(a: TensorBase, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> TensorBase:
-    """torch.norm: the vector norm of the elements over ``dim`` (all by default), 'fro' being the 2-norm."""
+def norm(input: TensorBase, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> TensorBase:
+    """torch.norm: the vector norm of the elements over ``dim`` (all by default), 'fro' being the 2-norm.
+
+    Differs from torch: ``p='nuc'`` (the nuclear norm) raises NotImplementedError, as minigrad has no singular
+    value decomposition.
+    """
     if isinstance(dim, int):
         dim = (dim,)
     if p == "fro":
@@ -157,7 +161,7 @@ def norm(a: TensorBase, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
         raise NotImplementedError("minigrad has no singular values: norm with p='nuc'")
     elif p is None:
         p = 2
-    return vector_norm(a, p, dim, keepdim, dtype=dtype)
+    return vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 
 __all__ = ["VectorNorm", "vector_norm", "matrix_norm", "linalg_norm", "norm"]

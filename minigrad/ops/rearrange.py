@@ -99,12 +99,12 @@ def _slice_along(a: TensorBase, axis: int, start: int, stop: int) -> TensorBase:
     return a[(slice(None),) * axis + (slice(start, stop),)]
 
 
-def split(a: TensorBase, split_size_or_sections: Any, dim: int = 0) -> tuple:
-    n = a._data.ndim
+def split(tensor: TensorBase, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    n = tensor._data.ndim
     axis = _dim(dim, max(n, 1))
     if n == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
-    size = a._data.shape[axis]
+    size = tensor._data.shape[axis]
     if isinstance(split_size_or_sections, (int, numpy.integer)) or (
             isinstance(split_size_or_sections, TensorBase) and split_size_or_sections._data.ndim == 0):
         step = int(split_size_or_sections)
@@ -114,15 +114,15 @@ def split(a: TensorBase, split_size_or_sections: Any, dim: int = 0) -> tuple:
             if size != 0:
                 raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of "
                                    f"{size}")
-            return (_slice_along(a, axis, 0, 0),)
-        return tuple(_slice_along(a, axis, lo, min(lo + step, size)) for lo in range(0, max(size, 1), step))
+            return (_slice_along(tensor, axis, 0, 0),)
+        return tuple(_slice_along(tensor, axis, lo, min(lo + step, size)) for lo in range(0, max(size, 1), step))
     sizes = [int(s) for s in split_size_or_sections]
     if sum(sizes) != size or any(s < 0 for s in sizes):
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
                            f"dimension {axis}), but got split_sizes={sizes}")
     out, lo = [], 0
     for s in sizes:
-        out.append(_slice_along(a, axis, lo, lo + s))
+        out.append(_slice_along(tensor, axis, lo, lo + s))
         lo += s
     return tuple(out)
 
@@ -379,6 +379,10 @@ def _scatter_parts(a: TensorBase, dim: int, index: Any, src: Any, name: str) -> 
 
 def scatter(a: TensorBase, dim: int, index: TensorBase, src: Any = None, *, value: Any = None,
             reduce: str | None = None) -> TensorBase:
+    """A copy of ``a`` with ``src`` (or ``value``) written at ``index`` along ``dim``, as torch.scatter.
+
+    Differs from torch: ``reduce="multiply"`` raises NotImplementedError; ``reduce="add"`` works.
+    """
     if src is None:
         src = value
     if reduce is not None:

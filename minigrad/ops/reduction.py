@@ -258,11 +258,21 @@ def _max_min(a: TensorBase, dim: Any, keepdim: bool, largest: bool) -> Any:
 
 
 def max(a: TensorBase, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Any:
+    """The largest element; with ``dim``, the largest values along it and their positions, as torch.max.
+
+    Differs from torch: with ``dim`` the result is a ``ValuesIndices`` named tuple, printed as such where torch
+    prints ``torch.return_types.max``.
+    """
     dim, keepdim = dim_alias("max", dim, axis), keepdim_alias("max", keepdim, keepdims)
     return _max_min(a, dim, keepdim, True)
 
 
 def min(a: TensorBase, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Any:
+    """The smallest element; with ``dim``, the smallest values along it and their positions, as torch.min.
+
+    Differs from torch: with ``dim`` the result is a ``ValuesIndices`` named tuple, printed as such where torch
+    prints ``torch.return_types.min``.
+    """
     dim, keepdim = dim_alias("min", dim, axis), keepdim_alias("min", keepdim, keepdims)
     return _max_min(a, dim, keepdim, False)
 

@@ -40,12 +40,21 @@ def _sorted(a: TensorBase, dim: int, descending: bool, k: int | None, name: str)
 
 
 def sort(a: TensorBase, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
+    """The values sorted along ``dim`` and the positions they came from, as torch.sort.
+
+    Differs from torch: the sort is always stable (``stable=False`` changes nothing), and the result is a
+    ``ValuesIndices`` named tuple, printed as such where torch prints ``torch.return_types.sort``.
+    """
     if isinstance(dim, bool):  # torch.sort(x, True): the second positional argument of the stable overload
         dim, descending = -1, descending
     return _sorted(a, dim, descending, None, "SortBackward0")
 
 
 def argsort(a: TensorBase, dim: int = -1, descending: bool = False, stable: bool = False) -> TensorBase:
+    """The positions that sort ``a`` along ``dim`` (int64), as torch.argsort.
+
+    Differs from torch: the sort is always stable, so ``stable=False`` changes nothing and ties keep their order.
+    """
     if a._data.ndim == 0:
         _dim(dim, 1)
         return a._wrap(xp_of(a._data).zeros((), dtype="int64"))
@@ -54,6 +63,11 @@ def argsort(a: TensorBase, dim: int = -1, descending: bool = False, stable: bool
 
 
 def topk(a: TensorBase, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> ValuesIndices:
+    """The ``k`` largest (or smallest) values along ``dim`` and their positions, as torch.topk.
+
+    Differs from torch: ``sorted=False`` is accepted and ignored (the values always come sorted), and the result
+    is a ``ValuesIndices`` named tuple, printed as such where torch prints ``torch.return_types.topk``.
+    """
     size = a._data.shape[_dim(dim, a._data.ndim)] if a._data.ndim else (_dim(dim, 1), 1)[1]
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
@@ -62,6 +76,10 @@ def topk(a: TensorBase, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
 def unique(a: TensorBase, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
            dim: int | None = None) -> Any:
+    """The distinct values (or slices along ``dim``), with inverse indices and counts if asked, as torch.unique.
+
+    Differs from torch: ``sorted=False`` is accepted and ignored: the values always come back sorted.
+    """
     data = a._data
     xp = xp_of(data)
     if dim is None:

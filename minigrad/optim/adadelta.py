@@ -32,6 +32,9 @@ class Adadelta(Optimizer):
     * ε inside both roots: the same.
 
     **Memory**: 4× (``square_avg``, ``acc_delta``, plus a 0-dim ``step``).
+
+    Differs from torch: ``capturable`` is accepted and ignored (no CUDA graphs), and ``differentiable=True`` is
+    accepted but the step is never recorded by autograd.
     """
 
     temporaries = 5

@@ -31,6 +31,9 @@ class Adagrad(Optimizer):
     ignored, and parameters added later with ``add_param_group`` get it at their first step).
 
     **Memory**: 3× (``sum``, plus a 0-dim ``step``), taken before training starts.
+
+    Differs from torch: ``differentiable=True`` is accepted but the step is never recorded by autograd, and
+    ``fused=True`` runs the multi-tensor (foreach) step, with the same results, instead of a fused kernel.
     """
 
     temporaries = 4

@@ -44,6 +44,9 @@ class Adam(Optimizer):
 
     **Memory**: 4× (``exp_avg``, ``exp_avg_sq``, plus a 0-dim ``step``); 5× with amsgrad
     (``max_exp_avg_sq``).
+
+    Differs from torch: ``capturable`` is accepted and ignored (no CUDA graphs) and ``differentiable=True`` does
+    not record the step; ``fused=True`` runs the multi-tensor (foreach) step, with the same results.
     """
 
     temporaries = 4

@@ -21,6 +21,9 @@ class AdamW(Adam):
     **Course**: AdamW is not in the course; see ``Adam`` for how the course's Adam differs.
 
     **Memory**: 4× (``exp_avg``, ``exp_avg_sq``, plus a 0-dim ``step``); 5× with amsgrad.
+
+    Differs from torch: ``capturable`` is accepted and ignored (no CUDA graphs) and ``differentiable=True`` does
+    not record the step; ``fused=True`` runs the multi-tensor (foreach) step, with the same results.
     """
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,

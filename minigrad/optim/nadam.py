@@ -48,6 +48,9 @@ class NAdam(Optimizer):
     dtype is float64) and is rounded to it after each multiplication, as torch does.
 
     **Memory**: 4× (``exp_avg``, ``exp_avg_sq``, plus 0-dim ``step`` and ``mu_product``).
+
+    Differs from torch: ``capturable`` is accepted and ignored (no CUDA graphs), and ``differentiable=True`` is
+    accepted but the step is never recorded by autograd.
     """
 
     temporaries = 4

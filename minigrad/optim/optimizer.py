@@ -188,7 +188,12 @@ def lerp_(start: Any, end: Any, weight: float) -> None:
 
 
 class Optimizer:
-    """Base class of all optimizers (``torch.optim.Optimizer``)."""
+    """Base class of all optimizers (``torch.optim.Optimizer``).
+
+    Differs from torch: steps are never recorded by autograd (``differentiable=True`` only lets non-leaf tensors
+    be optimized), ``capturable`` is ignored and ``fused=True`` runs the multi-tensor step with the same results.
+    ``load_state_dict`` checks the whole dict before changing anything and copies its tensors instead of sharing.
+    """
 
     # Adagrad makes its state in __init__, for every parameter; the others at a parameter's first step.
     state_at_init = False

@@ -35,6 +35,9 @@ class RMSprop(Optimizer):
 
     **Memory**: 3× (``square_avg``, plus a 0-dim ``step``); 4× with momentum
     (``momentum_buffer``) or centered (``grad_avg``); 5× with both.
+
+    Differs from torch: ``capturable`` is accepted and ignored (no CUDA graphs), and ``differentiable=True`` is
+    accepted but the step is never recorded by autograd.
     """
 
     temporaries = 4

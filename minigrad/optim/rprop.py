@@ -41,6 +41,9 @@ class Rprop(Optimizer):
     of ``prev``: about 3.06× for float32, 3.03× for float64, and the same trajectory (the
     sign agreement then comes from the two signs, so a product ``g·prev`` too small to be
     represented still counts, where torch would see 0).
+
+    Differs from torch: ``capturable`` is accepted and ignored and ``differentiable=True`` does not record the
+    step; ``packed_signs`` is minigrad's own option, whose state torch's Rprop cannot step with (no ``prev``).
     """
 
     temporaries = 7

@@ -34,6 +34,9 @@ class SGD(Optimizer):
 
     **Memory** (parameters + gradients + state, in units of the parameters): 2× without
     momentum (no state at all), 3× with momentum (``momentum_buffer``).
+
+    Differs from torch: ``differentiable=True`` is accepted but the step is never recorded by autograd, and
+    ``fused=True`` runs the multi-tensor (foreach) step, with the same results, instead of a fused kernel.
     """
 
     temporaries = 3

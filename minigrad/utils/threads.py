@@ -56,21 +56,14 @@ need it, so it is imported only when ``limit_blas_threads`` is entered.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from .._settings import cpu_count
 from ..nn import Linear, Module
 
 SMALL_PRODUCT = 4_000_000
 """Multiply-adds per matrix product below which one BLAS thread is faster (see the module's docstring)."""
-
-
-def cpu_count() -> int:
-    """The cores this process may run on (its affinity mask, where the OS has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def largest_product(model_or_sizes: Any, batch_size: int | None = None) -> int:

@@ -53,6 +53,10 @@ class DistributedDataParallel(Module):
     the forward did not use count as ready with a zero gradient (found by walking the output's
     graph), so their buckets are still averaged. The other arguments of torch's signature are
     accepted; devices are the module's own.
+
+    Differs from torch: ``device_ids``, ``output_device``, ``dim``, ``process_group``, ``check_reduction``,
+    ``gradient_as_bucket_view`` and ``static_graph`` are accepted and ignored. The processes are an MPI job,
+    and the gradients are averaged over all of them (the default group).
     """
 
     def __init__(self, module: Module, device_ids: Any = None, output_device: Any = None, dim: int = 0,

@@ -65,6 +65,9 @@ class DistributedSampler(Sampler[int]):
     order differs from torch's, which draws from torch's own generator (``torch.randperm``), a
     stream that cannot be reproduced without torch; the padding and the split are torch's.
     Call ``set_epoch(epoch)`` before each epoch: ``DataLoader`` does not call it (nor does torch's).
+
+    Differs from torch: with ``shuffle=True`` the order is NumPy's permutation for ``seed + epoch``, not torch's,
+    so each rank's indices differ from what torch's sampler gives for the same seed.
     """
 
     def __init__(self, dataset: Sized, num_replicas: int | None = None, rank: int | None = None,
