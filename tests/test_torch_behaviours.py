@@ -40,3 +40,19 @@ def test_mT_of_one_dim_raises_torchs_error_and_of_zero_dims_warns_as_torch():
     assert str(expected_warning[0].message).startswith(str(actual_warning[0].message))  # torch adds its C++ line
     same.backward()
     assert same.item() == 2.0 and scalar.grad.item() == 1.0
+
+
+def test_default_collate_keeps_namedtuples_and_numpy_scalar_dtypes():
+    from collections import namedtuple
+
+    from torch.utils.data import default_collate as torch_collate
+
+    from minigrad.utils.data import default_collate
+
+    Sample = namedtuple("Sample", "x y")
+    batch = [Sample(np.float32(i), np.int16(i)) for i in range(3)]
+    expected, actual = torch_collate(batch), default_collate(batch)
+    assert type(actual) is Sample and actual._fields == expected._fields
+    for e, a in zip(expected, actual):
+        assert str(a.dtype).split(".")[1] == str(e.dtype).split(".")[1]
+        np.testing.assert_array_equal(a.numpy(), e.numpy())

@@ -1,4 +1,5 @@
-"""``LayerNorm`` (per sample, over its last dims) and ``BatchNorm1d`` / ``BatchNorm2d`` (per channel, over the batch).
+"""``LayerNorm`` and ``RMSNorm`` (per sample, over its last dims), ``BatchNorm1d`` / ``BatchNorm2d`` (per channel,
+over the batch) and ``GroupNorm`` (per sample, over groups of channels).
 
 BatchNorm keeps running statistics as buffers (``running_mean``, ``running_var``, ``num_batches_tracked``),
 which ``state_dict()`` saves under torch's names; ``model.eval()`` switches it to those statistics.
@@ -17,6 +18,22 @@ from .module import Module
 from .parameter import Parameter
 
 
+def _affine_parameters(module: Module, shape: tuple, affine: bool, bias: bool, device: Any, dtype: Any) -> None:
+    """A norm's learned scale (``weight``) and shift (``bias``) of ``shape``, or None for each it goes without."""
+    weight = Parameter(_factories.empty(*shape, device=device, dtype=dtype)) if affine else None
+    module.register_parameter("weight", weight)
+    module.register_parameter("bias", Parameter(_factories.empty(*shape, device=device, dtype=dtype))
+                              if affine and bias else None)
+
+
+def _reset_affine(module: Module) -> None:
+    """Scale 1 and shift 0: the norm starts as plain normalization."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
@@ -25,22 +42,11 @@ class LayerNorm(Module):
         self.normalized_shape = shape
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(_factories.empty(*shape, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(_factories.empty(*shape, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, shape, elementwise_affine, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         params = self._parameters
@@ -61,15 +67,7 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(_factories.empty(num_features, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(_factories.empty(num_features, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (num_features,), affine, bias, device, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", _factories.zeros(num_features, device=device, dtype=dtype))
             self.register_buffer("running_var", _factories.ones(num_features, device=device, dtype=dtype))
@@ -89,10 +87,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError
@@ -147,22 +142,11 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(_factories.empty(num_channels, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(_factories.empty(num_channels, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (num_channels,), affine, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         params = self._parameters

@@ -189,6 +189,8 @@ def default_collate(batch: list) -> Any:
         return Tensor._wrap(xp.stack([s._data for s in batch]))
     if isinstance(elem, numpy.ndarray):
         return Tensor._wrap(numpy.stack(batch))
+    if isinstance(elem, numpy.generic):  # NumPy scalars keep their dtype, as torch's as_tensor keeps it
+        return Tensor._wrap(numpy.array(batch))
     if isinstance(elem, bool):
         return Tensor._wrap(numpy.array(batch, dtype=numpy.bool_))
     if isinstance(elem, int):
@@ -199,6 +201,8 @@ def default_collate(batch: list) -> Any:
         return list(batch)
     if isinstance(elem, dict):
         return {key: default_collate([sample[key] for sample in batch]) for key in elem}
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple stays one, with batched fields
+        return type(elem)(*(default_collate(list(samples)) for samples in zip(*batch)))
     if isinstance(elem, (tuple, list)):
         return [default_collate(list(samples)) for samples in zip(*batch)]
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
