@@ -725,6 +725,8 @@ class Tensor(TensorBase):
     mean = ops.mean
     max = ops.max
     min = ops.min
+    amax = ops.amax
+    amin = ops.amin
     argmax = ops.argmax
     argmin = ops.argmin
     var = ops.var

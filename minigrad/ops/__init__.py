@@ -52,13 +52,13 @@ from .rearrange import (
     unbind,
     unflatten,
 )
-from .reduction import argmax, argmin, max, mean, min, std, sum, var
+from .reduction import amax, amin, argmax, argmin, max, mean, min, std, sum, var
 from .shape import cat, expand, flatten, permute, reshape, squeeze, stack, t, transpose, unsqueeze, view
 from .softmax import log_softmax, softmax
 from .sorting import argsort, sort, topk, unique
 
 __all__ = ["abs", "add", "cos", "sin",
-           "argmax", "argmin", "cat", "clamp", "clone", "div", "exp", "expand", "flatten", "gather",
+           "amax", "amin", "argmax", "argmin", "cat", "clamp", "clone", "div", "exp", "expand", "flatten", "gather",
            "linear", "log", "log_softmax", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
            "permute", "pow", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "sub",
            "sum", "t", "tanh", "transpose", "unsqueeze", "var", "view", "where",

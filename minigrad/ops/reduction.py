@@ -150,6 +150,27 @@ class MaxMinDim(Op):
         return run(IndexPut, g, shape, along_axis(idx, axis), False)  # one extreme per slice: no sums
 
 
+class AMaxMin(Op):
+    """amax or amin over ``axes`` (all when None): the gradient is shared evenly between each slice's tied
+    extremes. A slice whose extreme is NaN has no element equal to it, so its gradient is NaN, as torch's."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, largest=True):
+        out = (a.max if largest else a.min)(axis=axes, keepdims=True)
+        ctx.save_for_backward(a == out)
+        ctx.args = (axes, keepdim)
+        return out if keepdim else out.reshape([n for i, n in enumerate(out.shape) if axes and i not in axes])
+
+    @staticmethod
+    def backward(ctx, g):
+        (hit,) = ctx.saved_tensors
+        axes, keepdim = ctx.args
+        g = _expand_back(g, hit.shape, axes, keepdim)
+        count = hit.sum(axis=axes, keepdims=True)
+        with numpy.errstate(divide="ignore", invalid="ignore"):  # 0 * inf = NaN where no element equals a NaN
+            return hit * xp_of(g).broadcast_to(g / count, hit.shape)
+
+
 class VarStd(Op):
     """Variance, or its square root, with torch's values and backward formulas.
 
@@ -275,6 +296,28 @@ def min(a: TensorBase, dim: Any = None, keepdim: bool = False, *, axis: Any = UN
     """
     dim, keepdim = dim_alias("min", dim, axis), keepdim_alias("min", keepdim, keepdims)
     return _max_min(a, dim, keepdim, False)
+
+
+def _amax_amin(name: str, a: TensorBase, dim: Any, keepdim: bool, largest: bool) -> TensorBase:
+    axes = _axes(dim, a._data.ndim)
+    if axes is None:
+        if a._data.size == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+                               f"the reduction dim with the 'dim' argument.")
+    else:
+        for axis in axes:
+            _check_nonempty(name, a._data, axis)
+    return named(AMaxMin.apply(a, axes, keepdim, largest), "AmaxBackward0" if largest else "AminBackward0")
+
+
+def amax(input: TensorBase, dim: Any = (), keepdim: bool = False) -> TensorBase:
+    """The largest values over ``dim`` (every dim by default); the gradient is shared between ties."""
+    return _amax_amin("amax", input, dim, keepdim, True)
+
+
+def amin(input: TensorBase, dim: Any = (), keepdim: bool = False) -> TensorBase:
+    """The smallest values over ``dim`` (every dim by default); the gradient is shared between ties."""
+    return _amax_amin("amin", input, dim, keepdim, False)
 
 
 def _check_numel(name: str, a: TensorBase) -> None:
