@@ -192,6 +192,13 @@ def seed_gpu(index: int, seed: int) -> None:
     _gpu_seeds[index] = seed
 
 
+def initial_seed(d: device) -> int:
+    """The seed device ``d``'s default generator last started from."""
+    if d.type == "cpu":
+        return _host_seed
+    return _gpu_seeds.get(d.index or 0, _seed)
+
+
 def rng(d: device, generator: Any = None) -> Any:
     """The random generator of device ``d``: minigrad's own, or that of ``generator`` (a ``minigrad.Generator``
     of ``d``'s type)."""

@@ -186,9 +186,7 @@ class _DefaultGenerator(Generator):
             _backend.seed_gpu(self._device.index or 0, seed)
 
     def initial_seed(self) -> int:
-        if self._device.type == "cpu":
-            return _backend._host_seed
-        return _backend._gpu_seeds.get(self._device.index or 0, _backend._seed)
+        return _backend.initial_seed(self._device)
 
 
 default_generator: Generator = _DefaultGenerator(_backend.CPU)

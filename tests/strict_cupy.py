@@ -72,13 +72,27 @@ def _wrap(x: Any) -> Any:
     return x
 
 
+class _BitGenerator:
+    """Like CuPy's, the whole state is one device array, ``_state``, that the draws read and advance (here
+    the seed and the number of draws so far), so that writing into it moves the stream."""
+
+    def __init__(self, seed: Any) -> None:
+        self._state = numpy.array([seed, 0], dtype=numpy.uint64).view(StrictArray)
+
+    def next_host_generator(self) -> numpy.random.Generator:
+        seed, draws = (int(v) for v in self._state.view(numpy.ndarray))
+        self._state[1] += numpy.uint64(1)
+        return numpy.random.default_rng([seed, draws])
+
+
 class _Generator:
     def __init__(self, seed: Any) -> None:
-        self._rng = numpy.random.default_rng(seed)
+        self.bit_generator = _BitGenerator(seed)
 
     def __getattr__(self, name: str) -> Any:
-        fn = getattr(self._rng, name)
-        return lambda *a, **k: _wrap(fn(*_unwrap(a), **_unwrap(k)))
+        def draw(*a: Any, **k: Any) -> Any:
+            return _wrap(getattr(self.bit_generator.next_host_generator(), name)(*_unwrap(a), **_unwrap(k)))
+        return draw
 
 
 class _DeviceContext:

@@ -54,6 +54,20 @@ def test_bit_identical_to_the_plain_run_with_dropout(dtype):
             np.testing.assert_array_equal(a, b)
 
 
+def test_bit_identical_with_dropout_on_a_gpu_generator(cuda):
+    """Tensors on the (stand-in) GPU: the recomputation puts that GPU's default generator back too."""
+    mg.manual_seed(0)
+    model = mlp(3, mg.float32, dropout=0.5).to(cuda)
+    x = mg.randn(5, WIDTH, requires_grad=True, device=cuda)
+    loss, expected = run(model, x, lambda: model(x))
+    _, without = run(model, x, lambda: checkpoint(model, x, use_reentrant=False, preserve_rng_state=False))
+    assert any(not np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(without, expected))
+    got_loss, got = run(model, x, lambda: checkpoint(model, x, use_reentrant=False))
+    assert got_loss == loss
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
 def test_without_preserved_rng_the_masks_differ():
     """The check above is not vacuous: recomputing with the generator where it is gives other masks."""
     mg.manual_seed(0)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import _backend, _dtype
+from .. import _dtype, random
 from .._grad_mode import enable_grad
 from ..tensor import Tensor
 from ..utils.checkpoint import held_for_recomputation
@@ -139,12 +139,9 @@ def _summarize(model: Any, input_size: Any, optimizer: Any = None, dtype: _dtype
 
     from .. import _factories
 
-    rng_state = _backend._host_rng.bit_generator.state  # the summary should not change a seeded run
-    try:
+    with random.fork_rng(devices=[]):  # the summary's random inputs should not change a seeded run
         inputs = [_factories.randn(*s, dtype=dtype, device=device) for s in sizes]
         record = _run(model, inputs, params, loss_fn, trace)
-    finally:
-        _backend._host_rng.bit_generator.state = rng_state
 
     rows = _rows(model, record, params, optimizer)
     report = MemoryReport(

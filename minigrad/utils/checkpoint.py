@@ -45,8 +45,8 @@ Limits. A tensor with a history (not a leaf) that ``function`` uses must be pass
 argument, not captured from an enclosing scope: the forward walk cannot tell such a tensor's
 nodes from the block's own (nodes carry no creation time), so it would empty them too; the
 recomputation notices it and raises ``CheckpointError``. Parameters and other leaves can be
-captured freely (a Module's weights). The CPU generator is always preserved; for CuPy arguments
-the generator of their GPU is too (its state is one device array, ``bit_generator._state``).
+captured freely (a Module's weights). The host's default generator is always preserved; for CuPy
+arguments the default generator of their GPU is too (``Generator.get_state`` / ``set_state``).
 
 What it saves: the memory of an n-layer MLP, ``checkpoint_sequential(model, s, x)``
 ---------------------------------------------------------------------------------
@@ -83,7 +83,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .. import _autocast, _backend
+from .. import _autocast, _backend, random
 from .._grad_mode import enable_grad, is_grad_enabled, no_grad
 from ..autograd.graph import AccumulateGrad, Node, TensorBase
 
@@ -382,20 +382,14 @@ def _gpu_devices(args: tuple) -> list:
 
 
 def _rng_state(args: tuple) -> list:
-    """Snapshots of the host generator and of the generators of the arguments' GPUs."""
-    states = [(_backend.CPU, _backend.rng(_backend.CPU).bit_generator.state)]
-    for d in _gpu_devices(args):
-        states.append((d, _backend.rng(d).bit_generator._state.copy()))  # CuPy: the state is one device array
-    return states
+    """Snapshots of the host's default generator and of the default generators of the arguments' GPUs."""
+    generators = [random.default_generator] + [random.cuda_default_generator(d) for d in _gpu_devices(args)]
+    return [(g, g.get_state()) for g in generators]
 
 
 def _set_rng_state(states: list) -> None:
-    for d, state in states:
-        bits = _backend.rng(d).bit_generator
-        if d.type == "cpu":
-            bits.state = state
-        else:
-            bits._state[...] = state  # into the generator's own array, which its kernels read
+    for generator, state in states:
+        generator.set_state(state)
 
 
 @contextlib.contextmanager
