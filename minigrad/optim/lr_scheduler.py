@@ -150,14 +150,18 @@ class LRScheduler:
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """Advance ``last_epoch`` (or set it to ``epoch``, closed form) and write the new lrs to the groups."""
+        if epoch is None:
+            self.last_epoch += 1
+            self._write_lrs(self.get_lr)
+        else:
+            self.last_epoch = epoch
+            self._write_lrs(getattr(self, "_get_closed_form_lr", self.get_lr))
+
+    def _write_lrs(self, compute: Callable[[], list]) -> None:
+        """Set each group's lr to what ``compute`` gives, ``get_lr`` running as within ``step()`` (no warning)."""
         self._get_lr_called_within_step = True
         try:
-            if epoch is None:
-                self.last_epoch += 1
-                values = self.get_lr()
-            else:
-                self.last_epoch = epoch
-                values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
+            values = compute()
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
@@ -341,14 +345,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        self._get_lr_called_within_step = True
-        try:
-            values = self.get_lr()
-        finally:
-            self._get_lr_called_within_step = False
-        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            _set_lr(group, lr)
-        self._last_lr = _group_values(self.optimizer, "lr")
+        self._write_lrs(self.get_lr)
 
 
 class ReduceLROnPlateau(LRScheduler):
