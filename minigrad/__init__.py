@@ -72,9 +72,9 @@ def numel(input: Tensor) -> _builtins.int:
     return input.numel()
 
 
-def allclose(input: Tensor, other: Tensor, rtol: _builtins.float = 1e-05,
-             atol: _builtins.float = 1e-08) -> _builtins.bool:
-    return input.allclose(other, rtol=rtol, atol=atol)
+def allclose(input: Tensor, other: Tensor, rtol: _builtins.float = 1e-05, atol: _builtins.float = 1e-08,
+             equal_nan: _builtins.bool = False) -> _builtins.bool:
+    return input.allclose(other, rtol, atol, equal_nan)
 
 
 def equal(input: Tensor, other: Tensor) -> _builtins.bool:

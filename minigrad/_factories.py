@@ -53,12 +53,12 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     return tensor(data, dtype=dtype, device=device)
 
 
-def from_numpy(array: numpy.ndarray) -> Tensor:
-    """A tensor sharing memory with ``array``: changes to one show in the other."""
-    if not isinstance(array, numpy.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
-    _dtype.from_numpy_dtype(array.dtype)
-    return Tensor._wrap(array)
+def from_numpy(ndarray: numpy.ndarray) -> Tensor:
+    """A tensor sharing memory with ``ndarray``: changes to one show in the other."""
+    if not isinstance(ndarray, numpy.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    _dtype.from_numpy_dtype(ndarray.dtype)
+    return Tensor._wrap(ndarray)
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -86,25 +86,25 @@ def _like(t: Tensor, dtype: Any, device: Any) -> tuple:
             t.device if device is None else _backend.as_device(device))
 
 
-def zeros_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    dt, dev = _like(t, dtype, device)
-    return _make(_backend.xp_of_device(dev).zeros(t._data.shape, dtype=dt), requires_grad)
+def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    dt, dev = _like(input, dtype, device)
+    return _make(_backend.xp_of_device(dev).zeros(input._data.shape, dtype=dt), requires_grad)
 
 
-def ones_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    dt, dev = _like(t, dtype, device)
-    return _make(_backend.xp_of_device(dev).ones(t._data.shape, dtype=dt), requires_grad)
+def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    dt, dev = _like(input, dtype, device)
+    return _make(_backend.xp_of_device(dev).ones(input._data.shape, dtype=dt), requires_grad)
 
 
-def empty_like(t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    dt, dev = _like(t, dtype, device)
-    return _make(_backend.xp_of_device(dev).empty(t._data.shape, dtype=dt), requires_grad)
+def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    dt, dev = _like(input, dtype, device)
+    return _make(_backend.xp_of_device(dev).empty(input._data.shape, dtype=dt), requires_grad)
 
 
-def full_like(t: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    dt, dev = _like(t, dtype, device)
-    return _make(_backend.xp_of_device(dev).full(t._data.shape, fill_value, dtype=dt), requires_grad)
+    dt, dev = _like(input, dtype, device)
+    return _make(_backend.xp_of_device(dev).full(input._data.shape, fill_value, dtype=dt), requires_grad)
 
 
 def _draw(device: Any, method: str, shape: tuple, dtype: numpy.dtype, generator: Any = None) -> Any:
@@ -140,26 +140,26 @@ def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = No
     return _make(_draw(dev, "standard_normal", _shape(size), dt, generator), requires_grad)
 
 
-def randn_like(t: Tensor, *, generator: Any = None, dtype: Any = None, device: Any = None,
+def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
-    """Standard normal random numbers shaped like ``t`` (its dtype and device unless given), as torch.randn_like.
+    """Standard normal random numbers shaped like ``input`` (its dtype and device unless given), as torch.randn_like.
 
     Differs from torch: the numbers come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
     other values than torch's.
     """
-    dt, dev = _like(t, dtype, device)
-    return _make(_draw(dev, "standard_normal", t._data.shape, dt, generator), requires_grad)
+    dt, dev = _like(input, dtype, device)
+    return _make(_draw(dev, "standard_normal", input._data.shape, dt, generator), requires_grad)
 
 
-def rand_like(t: Tensor, *, generator: Any = None, dtype: Any = None, device: Any = None,
+def rand_like(input: Tensor, *, generator: Any = None, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    """Uniform random numbers in [0, 1) shaped like ``t`` (its dtype and device unless given), as torch.rand_like.
+    """Uniform random numbers in [0, 1) shaped like ``input`` (its dtype and device unless given), as torch.rand_like.
 
     Differs from torch: the numbers come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
     other values than torch's.
     """
-    dt, dev = _like(t, dtype, device)
-    return _make(_draw(dev, "random", t._data.shape, dt, generator), requires_grad)
+    dt, dev = _like(input, dtype, device)
+    return _make(_draw(dev, "random", input._data.shape, dt, generator), requires_grad)
 
 
 def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Any = None, dtype: Any = None,

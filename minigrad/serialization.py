@@ -628,8 +628,8 @@ def _shared_span(group: list[tuple[Any, dict]]) -> tuple[Any, list[tuple[int, li
 # -- load ------------------------------------------------------------------------------------
 
 
-def load(f: str | os.PathLike | IO[bytes], map_location: Any = None, weights_only: bool | None = None, *,
-         max_bytes: int | None = DEFAULT_MAX_BYTES, mmap: bool | None = None, pickle_module: Any = None,
+def load(f: str | os.PathLike | IO[bytes], map_location: Any = None, pickle_module: Any = None, *,
+         weights_only: bool | None = None, mmap: bool | None = None, max_bytes: int | None = DEFAULT_MAX_BYTES,
          **pickle_load_args: Any) -> Any:
     """Read a checkpoint written by ``save`` or ``torch.save`` (or by older minigrads).
 

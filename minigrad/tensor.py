@@ -923,8 +923,9 @@ class Tensor(TensorBase):
     def equal(self, other: Tensor) -> bool:
         return self.shape == other.shape and builtins.bool((self._data == other._data).all())
 
-    def allclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-        return builtins.bool(self._xp.allclose(self._data, other._data, rtol=rtol, atol=atol))
+    def allclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+        """Whether ``isclose`` holds everywhere (torch's definition, with its dtype rules)."""
+        return builtins.bool(_comparison.isclose(self, other, rtol, atol, equal_nan)._data.all())
 
     def all(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
         return Tensor._wrap(self._data.all(axis=dim, keepdims=keepdim))

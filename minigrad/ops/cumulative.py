@@ -127,24 +127,24 @@ def _cumulative(op: type, name: str, a: TensorBase, dim: Any, dtype: Any, axis: 
     return named(op.apply(a, ax), label)
 
 
-def cumsum(a: TensorBase, dim: Any = UNSET, *, dtype: Any = None, axis: Any = UNSET) -> TensorBase:
-    return _cumulative(Cumsum, "cumsum", a, dim, dtype, axis)
+def cumsum(input: TensorBase, dim: Any = UNSET, *, dtype: Any = None, axis: Any = UNSET) -> TensorBase:
+    return _cumulative(Cumsum, "cumsum", input, dim, dtype, axis)
 
 
-def cumprod(a: TensorBase, dim: Any = UNSET, *, dtype: Any = None, axis: Any = UNSET) -> TensorBase:
-    return _cumulative(Cumprod, "cumprod", a, dim, dtype, axis)
+def cumprod(input: TensorBase, dim: Any = UNSET, *, dtype: Any = None, axis: Any = UNSET) -> TensorBase:
+    return _cumulative(Cumprod, "cumprod", input, dim, dtype, axis)
 
 
-def prod(a: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = UNSET,
+def prod(input: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = UNSET,
          keepdims: Any = UNSET) -> TensorBase:
     dim, keepdim = dim_alias("prod", dim, axis), keepdim_alias("prod", keepdim, keepdims)
-    a = _int_to_long(a, dtype)
+    input = _int_to_long(input, dtype)
     if dim is None:
-        return named(Prod.apply(a.reshape(-1), 0, False), "ProdBackward0")
-    ax = _dim(dim, max(a._data.ndim, 1))
-    if a._data.ndim == 0:
-        return named(Prod.apply(a.reshape(1), 0, False), "ProdBackward1")
-    return named(Prod.apply(a, ax, keepdim), "ProdBackward1")
+        return named(Prod.apply(input.reshape(-1), 0, False), "ProdBackward0")
+    ax = _dim(dim, max(input._data.ndim, 1))
+    if input._data.ndim == 0:
+        return named(Prod.apply(input.reshape(1), 0, False), "ProdBackward1")
+    return named(Prod.apply(input, ax, keepdim), "ProdBackward1")
 
 
 def logsumexp(a: TensorBase, dim: Any = UNSET, keepdim: bool = False, *, axis: Any = UNSET,

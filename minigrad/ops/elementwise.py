@@ -582,101 +582,101 @@ def _floating(a: Any) -> Any:
     return a
 
 
-def add(a: Any, b: Any, *, alpha: Any = 1) -> TensorBase:
-    a, b = promote(a, b)
-    return _binary(Add, a, b if alpha == 1 else b * alpha)
+def add(input: Any, other: Any, *, alpha: Any = 1) -> TensorBase:
+    input, other = promote(input, other)
+    return _binary(Add, input, other if alpha == 1 else other * alpha)
 
 
-def sub(a: Any, b: Any, *, alpha: Any = 1) -> TensorBase:
-    a, b = promote(a, b)
-    return _binary(Sub, a, b if alpha == 1 else b * alpha)
+def sub(input: Any, other: Any, *, alpha: Any = 1) -> TensorBase:
+    input, other = promote(input, other)
+    return _binary(Sub, input, other if alpha == 1 else other * alpha)
 
 
-def mul(a: Any, b: Any) -> TensorBase:
-    return _binary(Mul, *promote(a, b))
+def mul(input: Any, other: Any) -> TensorBase:
+    return _binary(Mul, *promote(input, other))
 
 
-def div(a: Any, b: Any) -> TensorBase:
-    a, b = promote(a, b)
+def div(input: Any, other: Any) -> TensorBase:
+    input, other = promote(input, other)
     # torch's "/" is true division: integer and bool tensors become the default float dtype first
     # (both of them: NumPy would turn float32 / int64 into float64).
-    return _binary(Div, _floating(a), _floating(b))
+    return _binary(Div, _floating(input), _floating(other))
 
 
-def pow(a: Any, b: Any) -> TensorBase:
-    if isinstance(b, numpy.generic):
-        b = b.item()
-    if isinstance(a, TensorBase) and a._data.dtype.kind in "iub" and not isinstance(b, TensorBase):
-        if isinstance(b, int) and not isinstance(b, bool) and b < 0:
+def pow(input: Any, exponent: Any) -> TensorBase:
+    if isinstance(exponent, numpy.generic):
+        exponent = exponent.item()
+    if isinstance(input, TensorBase) and input._data.dtype.kind in "iub" and not isinstance(exponent, TensorBase):
+        if isinstance(exponent, int) and not isinstance(exponent, bool) and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        if a._data.dtype.kind == "b" and isinstance(b, bool):  # stays bool in torch (NumPy: int8)
-            return a._wrap(a._data.copy() if b else xp_of(a._data).ones_like(a._data))
-        if a._data.dtype.kind == "b" and isinstance(b, int):
-            a = a.to(_dtype.int64)  # torch: a bool tensor to an integer power is int64 (NumPy: int8)
-    elif isinstance(a, TensorBase) and a._data.dtype.kind == "b" and isinstance(b, TensorBase):
-        if b._data.dtype.kind == "b":
+        if input._data.dtype.kind == "b" and isinstance(exponent, bool):  # stays bool in torch (NumPy: int8)
+            return input._wrap(input._data.copy() if exponent else xp_of(input._data).ones_like(input._data))
+        if input._data.dtype.kind == "b" and isinstance(exponent, int):
+            input = input.to(_dtype.int64)  # torch: a bool tensor to an integer power is int64 (NumPy: int8)
+    elif isinstance(input, TensorBase) and input._data.dtype.kind == "b" and isinstance(exponent, TensorBase):
+        if exponent._data.dtype.kind == "b":
             raise NotImplementedError("\"pow\" not implemented for 'Bool'")
-        if b._data.dtype.kind in "iu":
-            a = a.to(_dtype.from_numpy_dtype(b._data.dtype))
-    out = _binary(Pow, *promote(a, b))
-    return named(out, "PowBackward1") if isinstance(b, TensorBase) and out.grad_fn is not None and \
+        if exponent._data.dtype.kind in "iu":
+            input = input.to(_dtype.from_numpy_dtype(exponent._data.dtype))
+    out = _binary(Pow, *promote(input, exponent))
+    return named(out, "PowBackward1") if isinstance(exponent, TensorBase) and out.grad_fn is not None and \
         out.grad_fn.fn is Pow else out
 
 
-def neg(a: TensorBase) -> TensorBase:
-    return Neg.apply(a)
+def neg(input: TensorBase) -> TensorBase:
+    return Neg.apply(input)
 
 
-def exp(a: TensorBase) -> TensorBase:
-    return Exp.apply(_floating(a))
+def exp(input: TensorBase) -> TensorBase:
+    return Exp.apply(_floating(input))
 
 
-def log(a: TensorBase) -> TensorBase:
-    return Log.apply(_floating(a))
+def log(input: TensorBase) -> TensorBase:
+    return Log.apply(_floating(input))
 
 
-def sqrt(a: TensorBase) -> TensorBase:
-    return Sqrt.apply(_floating(a))
+def sqrt(input: TensorBase) -> TensorBase:
+    return Sqrt.apply(_floating(input))
 
 
-def sin(a: TensorBase) -> TensorBase:
-    return Sin.apply(_floating(a))
+def sin(input: TensorBase) -> TensorBase:
+    return Sin.apply(_floating(input))
 
 
-def cos(a: TensorBase) -> TensorBase:
-    return Cos.apply(_floating(a))
+def cos(input: TensorBase) -> TensorBase:
+    return Cos.apply(_floating(input))
 
 
-def abs(a: TensorBase) -> TensorBase:
-    return Abs.apply(a)
+def abs(input: TensorBase) -> TensorBase:
+    return Abs.apply(input)
 
 
-def tanh(a: TensorBase) -> TensorBase:
-    return Tanh.apply(_floating(a))
+def tanh(input: TensorBase) -> TensorBase:
+    return Tanh.apply(_floating(input))
 
 
-def sigmoid(a: TensorBase) -> TensorBase:
-    return Sigmoid.apply(_floating(a))
+def sigmoid(input: TensorBase) -> TensorBase:
+    return Sigmoid.apply(_floating(input))
 
 
 def relu(a: TensorBase) -> TensorBase:
     return Relu.apply(a)
 
 
-def clamp(a: TensorBase, min: Any = None, max: Any = None) -> TensorBase:
+def clamp(input: TensorBase, min: Any = None, max: Any = None) -> TensorBase:
     if min is None and max is None:
         raise RuntimeError("minigrad.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, float) or isinstance(max, float):  # an integer tensor clamped to float bounds is float
-        a = _floating(a)
-    return named(Clamp.apply(a, min, max), "ClampBackward1")
+        input = _floating(input)
+    return named(Clamp.apply(input, min, max), "ClampBackward1")
 
 
-def maximum(a: TensorBase, b: TensorBase) -> TensorBase:
-    return _binary(Maximum, *promote(a, b))
+def maximum(input: TensorBase, other: TensorBase) -> TensorBase:
+    return _binary(Maximum, *promote(input, other))
 
 
-def minimum(a: TensorBase, b: TensorBase) -> TensorBase:
-    return _binary(Minimum, *promote(a, b))
+def minimum(input: TensorBase, other: TensorBase) -> TensorBase:
+    return _binary(Minimum, *promote(input, other))
 
 
 def where(condition: TensorBase, input: Any, other: Any) -> TensorBase:
@@ -699,28 +699,28 @@ def to(a: TensorBase, dtype: Any = None, device: Any = None) -> TensorBase:
     return named(To.apply(a, dtype, device), "ToCopyBackward0")
 
 
-def clone(a: TensorBase) -> TensorBase:
-    return Clone.apply(a)
+def clone(input: TensorBase) -> TensorBase:
+    return Clone.apply(input)
 
 
-def log1p(a: TensorBase) -> TensorBase:
-    return named(Log1p.apply(_floating(a)), "Log1PBackward0")
+def log1p(input: TensorBase) -> TensorBase:
+    return named(Log1p.apply(_floating(input)), "Log1PBackward0")
 
 
-def expm1(a: TensorBase) -> TensorBase:
-    return Expm1.apply(_floating(a))
+def expm1(input: TensorBase) -> TensorBase:
+    return Expm1.apply(_floating(input))
 
 
-def rsqrt(a: TensorBase) -> TensorBase:
-    return Rsqrt.apply(_floating(a))
+def rsqrt(input: TensorBase) -> TensorBase:
+    return Rsqrt.apply(_floating(input))
 
 
-def reciprocal(a: TensorBase) -> TensorBase:
-    return Reciprocal.apply(_floating(a))
+def reciprocal(input: TensorBase) -> TensorBase:
+    return Reciprocal.apply(_floating(input))
 
 
-def erf(a: TensorBase) -> TensorBase:
-    return Erf.apply(_floating(a))
+def erf(input: TensorBase) -> TensorBase:
+    return Erf.apply(_floating(input))
 
 
 def _rounding(op: type, name: str, a: TensorBase, *args: Any) -> TensorBase:
@@ -732,31 +732,31 @@ def _rounding(op: type, name: str, a: TensorBase, *args: Any) -> TensorBase:
     return op.apply(a, *args)
 
 
-def floor(a: TensorBase) -> TensorBase:
-    return _rounding(Floor, "floor", a)
+def floor(input: TensorBase) -> TensorBase:
+    return _rounding(Floor, "floor", input)
 
 
-def ceil(a: TensorBase) -> TensorBase:
-    return _rounding(Ceil, "ceil", a)
+def ceil(input: TensorBase) -> TensorBase:
+    return _rounding(Ceil, "ceil", input)
 
 
-def trunc(a: TensorBase) -> TensorBase:
-    return _rounding(Trunc, "trunc", a)
+def trunc(input: TensorBase) -> TensorBase:
+    return _rounding(Trunc, "trunc", input)
 
 
-def round(a: TensorBase, *, decimals: int = 0) -> TensorBase:
+def round(input: TensorBase, *, decimals: int = 0) -> TensorBase:
     if decimals == 0:
-        return _rounding(Round, "round", a)
-    if a._data.dtype.kind != "f":
-        name = _dtype.SCALAR_TYPE_NAMES[_dtype.from_numpy_dtype(a._data.dtype).name]
+        return _rounding(Round, "round", input)
+    if input._data.dtype.kind != "f":
+        name = _dtype.SCALAR_TYPE_NAMES[_dtype.from_numpy_dtype(input._data.dtype).name]
         raise NotImplementedError(f"\"round_cpu\" not implemented for '{name}'")
-    return named(Round.apply(a, decimals), "RoundBackward1")
+    return named(Round.apply(input, decimals), "RoundBackward1")
 
 
-def sign(a: TensorBase) -> TensorBase:
-    if a._data.dtype.kind == "b":
-        return a._wrap(a._data.copy())
-    return Sign.apply(a)
+def sign(input: TensorBase) -> TensorBase:
+    if input._data.dtype.kind == "b":
+        return input._wrap(input._data.copy())
+    return Sign.apply(input)
 
 
 def _integer_division(op: type, name: str, a: Any, b: Any) -> TensorBase:
@@ -776,34 +776,34 @@ def _not_implemented(out: TensorBase) -> TensorBase:
     return named(out, "torch::autograd::NotImplemented") if out.grad_fn is not None else out
 
 
-def floor_divide(a: Any, b: Any) -> TensorBase:
-    return _not_implemented(_integer_division(FloorDivide, "div_floor", a, b))
+def floor_divide(input: Any, other: Any) -> TensorBase:
+    return _not_implemented(_integer_division(FloorDivide, "div_floor", input, other))
 
 
-def remainder(a: Any, b: Any) -> TensorBase:
-    if not isinstance(a, TensorBase):
-        return _not_implemented(_integer_division(RemainderOfNumber, "remainder", a, b))
-    out = _integer_division(Remainder, "remainder", a, b)
-    return named(out, "RemainderBackward1") if isinstance(b, TensorBase) and out.grad_fn is not None else out
+def remainder(input: Any, other: Any) -> TensorBase:
+    if not isinstance(input, TensorBase):
+        return _not_implemented(_integer_division(RemainderOfNumber, "remainder", input, other))
+    out = _integer_division(Remainder, "remainder", input, other)
+    return named(out, "RemainderBackward1") if isinstance(other, TensorBase) and out.grad_fn is not None else out
 
 
-def isnan(a: TensorBase) -> TensorBase:
-    return a._wrap(xp_of(a._data).isnan(a._data))
+def isnan(input: TensorBase) -> TensorBase:
+    return input._wrap(xp_of(input._data).isnan(input._data))
 
 
-def isinf(a: TensorBase) -> TensorBase:
-    return a._wrap(xp_of(a._data).isinf(a._data))
+def isinf(input: TensorBase) -> TensorBase:
+    return input._wrap(xp_of(input._data).isinf(input._data))
 
 
-def isfinite(a: TensorBase) -> TensorBase:
-    return a._wrap(xp_of(a._data).isfinite(a._data))
+def isfinite(input: TensorBase) -> TensorBase:
+    return input._wrap(xp_of(input._data).isfinite(input._data))
 
 
-def nan_to_num(a: TensorBase, nan: float = 0.0, posinf: float | None = None,
+def nan_to_num(input: TensorBase, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> TensorBase:
-    if a._data.dtype.kind != "f":  # nothing to replace in integers and bools
-        return a._wrap(a._data.copy())
-    return NanToNum.apply(a, nan, posinf, neginf)
+    if input._data.dtype.kind != "f":  # nothing to replace in integers and bools
+        return input._wrap(input._data.copy())
+    return NanToNum.apply(input, nan, posinf, neginf)
 
 
 def lerp(input: TensorBase, end: TensorBase, weight: Any) -> TensorBase:

@@ -247,9 +247,9 @@ def copy_slices(base: TensorBase, value: Any, index: Any, flat: bool = False) ->
                            f"result of shape {list(base._data[index].shape)}") from exc
 
 
-def gather(a: TensorBase, dim: int, index: TensorBase) -> TensorBase:
+def gather(input: TensorBase, dim: int, index: TensorBase) -> TensorBase:
     """``out[i][j] = a[i][index[i][j]]`` for dim=1, as torch.gather."""
-    data, idx = a._data, index._data
+    data, idx = input._data, index._data
     if idx.dtype.kind != "i" or idx.dtype.itemsize < 4:
         raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     ndim = data.ndim
@@ -269,8 +269,8 @@ def gather(a: TensorBase, dim: int, index: TensorBase) -> TensorBase:
         bad = int(flat[((flat < 0) | (flat >= shape[dim])).argmax()])
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {shape[dim]}")
     if ndim == 0 or idx.ndim == 0:  # torch lets a 0-dim tensor or index stand for a vector
-        return named(GetItem.apply(a.reshape(-1), idx), "GatherBackward0")
-    return named(GetItem.apply(a, _gather_index(data, dim, idx)), "GatherBackward0")
+        return named(GetItem.apply(input.reshape(-1), idx), "GatherBackward0")
+    return named(GetItem.apply(input, _gather_index(data, dim, idx)), "GatherBackward0")
 
 
 def _gather_index(a: Any, dim: int, idx: Any) -> tuple:

@@ -101,11 +101,11 @@ def _autocast_inputs(state: _autocast.AutocastState, *tensors: Any) -> tuple:
     return tuple(out)
 
 
-def matmul(a: Any, b: Any) -> TensorBase:
+def matmul(input: Any, other: Any) -> TensorBase:
     autocast = _autocast.state.get()
     if autocast is not None:
-        a, b = _autocast_inputs(autocast, a, b)
-    return _matmul(a, b)
+        input, other = _autocast_inputs(autocast, input, other)
+    return _matmul(input, other)
 
 
 def _matmul(a: Any, b: Any) -> TensorBase:
@@ -131,38 +131,39 @@ def _matmul(a: Any, b: Any) -> TensorBase:
     return named(MatMul.apply(a, b), "MmBackward0" if len(sa) == len(sb) == 2 else "BmmBackward0")
 
 
-def mm(a: TensorBase, b: TensorBase) -> TensorBase:
+def mm(input: TensorBase, mat2: TensorBase) -> TensorBase:
     """A product of two matrices only, as torch.mm (matmul broadcasts and takes vectors)."""
-    if a._data.ndim != 2:
+    if input._data.ndim != 2:
         raise RuntimeError("self must be a matrix")
-    if b._data.ndim != 2:
+    if mat2._data.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
     autocast = _autocast.state.get()
     if autocast is not None:
-        a, b = _autocast_inputs(autocast, a, b)
-    if a._data.dtype != b._data.dtype:
+        input, mat2 = _autocast_inputs(autocast, input, mat2)
+    if input._data.dtype != mat2._data.dtype:
         names = _dtype.C_TYPE_NAMES
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {names[a.dtype.name]} != "
-                           f"{names[b.dtype.name]}")
-    return matmul(a, b)
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {names[input.dtype.name]} != "
+                           f"{names[mat2.dtype.name]}")
+    return matmul(input, mat2)
 
 
-def dot(a: TensorBase, b: TensorBase) -> TensorBase:
+def dot(input: TensorBase, tensor: TensorBase) -> TensorBase:
     """The inner product of two vectors, as torch.dot.
 
     Not cast to float16 by autocast: CPU autocast leaves ``dot`` alone, and CUDA autocast runs it in the
     wider dtype of its two inputs (its "promote" list), so a float16 and a float32 vector give float32.
     """
-    if a._data.ndim != 1 or b._data.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {a._data.ndim}D and {b._data.ndim}D tensors")
+    if input._data.ndim != 1 or tensor._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {tensor._data.ndim}D tensors")
     autocast = _autocast.state.get()
-    if (autocast is not None and autocast.cuda is not None and a._data.dtype != b._data.dtype
-            and a.device.type == "cuda" and a._data.dtype.kind == b._data.dtype.kind == "f"):
-        a, b = promote(a, b)
-    if a._data.dtype != b._data.dtype:
+    if (autocast is not None and autocast.cuda is not None and input._data.dtype != tensor._data.dtype
+            and input.device.type == "cuda" and input._data.dtype.kind == tensor._data.dtype.kind == "f"):
+        input, tensor = promote(input, tensor)
+    if input._data.dtype != tensor._data.dtype:
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
-                           f"{_dtype.SCALAR_TYPE_NAMES[a.dtype.name]} and {_dtype.SCALAR_TYPE_NAMES[b.dtype.name]}")
-    return _matmul(a, b)
+                           f"{_dtype.SCALAR_TYPE_NAMES[input.dtype.name]} and "
+                           f"{_dtype.SCALAR_TYPE_NAMES[tensor.dtype.name]}")
+    return _matmul(input, tensor)
 
 
 def bmm(input: TensorBase, mat2: TensorBase) -> TensorBase:

@@ -60,38 +60,34 @@ class Roll(Op):
         return run(Roll, g, back, axes)
 
 
-def _dims_arg(dims: tuple) -> tuple:
-    return tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else tuple(dims)
-
-
-def flip(a: TensorBase, *dims: Any) -> TensorBase:
-    dims = _dims_arg(dims)
-    n = a._data.ndim
+def flip(input: TensorBase, *args: Any, dims: Any = None) -> TensorBase:
+    dims = _shape_arg(args, dims, "dims")
+    n = input._data.ndim
     axes = tuple(_dim(d, max(n, 1)) for d in dims)
     if len(set(axes)) != len(axes):
         repeated = next(ax for ax in axes if axes.count(ax) > 1)
         raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
     if n == 0:
-        return named(Flip.apply(a, ()), "FlipBackward0")
-    return named(Flip.apply(a, axes), "FlipBackward0")
+        return named(Flip.apply(input, ()), "FlipBackward0")
+    return named(Flip.apply(input, axes), "FlipBackward0")
 
 
-def roll(a: TensorBase, shifts: Any, dims: Any = None) -> TensorBase:
-    n = a._data.ndim
+def roll(input: TensorBase, shifts: Any, dims: Any = None) -> TensorBase:
+    n = input._data.ndim
     if dims is None:
         if isinstance(shifts, (tuple, list)):
             if len(shifts) != 1:
                 raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
             shifts = shifts[0]
-        return named(Roll.apply(a, int(shifts), None), "RollBackward0")
+        return named(Roll.apply(input, int(shifts), None), "RollBackward0")
     shifts_t = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
     dims_t = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
     if len(shifts_t) != len(dims_t):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts_t)}, dims:{len(dims_t)}")
     axes = tuple(_dim(d, max(n, 1)) for d in dims_t)
     if n == 0:
-        return named(Roll.apply(a, 0, None), "RollBackward0")
-    return named(Roll.apply(a, tuple(int(s) for s in shifts_t), axes), "RollBackward0")
+        return named(Roll.apply(input, 0, None), "RollBackward0")
+    return named(Roll.apply(input, tuple(int(s) for s in shifts_t), axes), "RollBackward0")
 
 
 # -- pieces of a tensor: views along one dim -----------------------------------------------------------------------
@@ -131,29 +127,29 @@ def split_method(a: TensorBase, split_size: Any, dim: int = 0) -> tuple:
     return split(a, split_size, dim)
 
 
-def chunk(a: TensorBase, chunks: int, dim: int = 0) -> tuple:
+def chunk(input: TensorBase, chunks: int, dim: int = 0) -> tuple:
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    if a._data.ndim == 0:
+    if input._data.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
-    size = a._data.shape[_dim(dim, a._data.ndim)]
-    return split(a, -(-size // chunks), dim)
+    size = input._data.shape[_dim(dim, input._data.ndim)]
+    return split(input, -(-size // chunks), dim)
 
 
-def unbind(a: TensorBase, dim: int = 0) -> tuple:
-    n = a._data.ndim
+def unbind(input: TensorBase, dim: int = 0) -> tuple:
+    n = input._data.ndim
     if n == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     axis = _dim(dim, n)
-    return tuple(a[(slice(None),) * axis + (i,)] for i in range(a._data.shape[axis]))
+    return tuple(input[(slice(None),) * axis + (i,)] for i in range(input._data.shape[axis]))
 
 
-def narrow(a: TensorBase, dim: int, start: Any, length: int) -> TensorBase:
-    n = a._data.ndim
+def narrow(input: TensorBase, dim: int, start: Any, length: int) -> TensorBase:
+    n = input._data.ndim
     if n == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     axis = _dim(dim, n)
-    size = a._data.shape[axis]
+    size = input._data.shape[axis]
     start = int(start)
     if not -size <= start <= size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
@@ -163,11 +159,11 @@ def narrow(a: TensorBase, dim: int, start: Any, length: int) -> TensorBase:
         raise RuntimeError("narrow(): length must be non-negative.")
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return _slice_along(a, axis, start, start + length)
+    return _slice_along(input, axis, start, start + length)
 
 
-def unflatten(a: TensorBase, dim: int, sizes: Any) -> TensorBase:
-    shape = a._data.shape
+def unflatten(input: TensorBase, dim: int, sizes: Any) -> TensorBase:
+    shape = input._data.shape
     axis = _dim(dim, max(len(shape), 1))
     sizes = [int(s) for s in sizes]
     if not sizes:
@@ -182,12 +178,12 @@ def unflatten(a: TensorBase, dim: int, sizes: Any) -> TensorBase:
     elif known != shape[axis]:
         raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {axis} "
                            f"({shape[axis]}) in the input tensor")
-    return named(reshape(a, shape[:axis] + tuple(sizes) + shape[axis + 1:]), "ViewBackward0")
+    return named(reshape(input, shape[:axis] + tuple(sizes) + shape[axis + 1:]), "ViewBackward0")
 
 
 # -- repeating -----------------------------------------------------------------------------------------------------
-def repeat(a: TensorBase, *sizes: Any) -> TensorBase:
-    sizes = tuple(int(s) for s in _shape_arg(sizes))
+def repeat(a: TensorBase, *args: Any, repeats: Any = None) -> TensorBase:
+    sizes = tuple(int(s) for s in _shape_arg(args, repeats, "repeats"))
     shape = a._data.shape
     if len(sizes) < len(shape):
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
@@ -203,29 +199,29 @@ def repeat(a: TensorBase, *sizes: Any) -> TensorBase:
     return named(Reshape.apply(out, tuple(r * n for r, n in zip(sizes, full))), "RepeatBackward0")
 
 
-def tile(a: TensorBase, dims: Any, *more: Any) -> TensorBase:
+def tile(input: TensorBase, dims: Any, *more: Any) -> TensorBase:
     dims = tuple(int(d) for d in ((dims,) + more if more or isinstance(dims, int) else dims))
-    n = a._data.ndim
+    n = input._data.ndim
     if len(dims) < n:
         dims = (1,) * (n - len(dims)) + dims
-    return repeat(a, dims)
+    return repeat(input, dims)
 
 
-def repeat_interleave(a: TensorBase, repeats: Any = None, dim: int | None = None, *,
+def repeat_interleave(input: TensorBase, repeats: Any = None, dim: int | None = None, *,
                       output_size: int | None = None) -> TensorBase:
-    xp = xp_of(a._data)
+    xp = xp_of(input._data)
     if repeats is None:  # torch.repeat_interleave(counts): each index as often as its count
-        counts = a._data
+        counts = input._data
         if counts.ndim != 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
-        return a._wrap(xp.repeat(xp.arange(counts.shape[0]), counts))
+        return input._wrap(xp.repeat(xp.arange(counts.shape[0]), counts))
     if dim is None:
-        a, axis = a.reshape(-1), 0
+        input, axis = input.reshape(-1), 0
     else:
-        axis = _dim(dim, max(a._data.ndim, 1))
-        if a._data.ndim == 0:
-            a = a.reshape(1)
-    n = a._data.shape[axis]
+        axis = _dim(dim, max(input._data.ndim, 1))
+        if input._data.ndim == 0:
+            input = input.reshape(1)
+    n = input._data.shape[axis]
     if isinstance(repeats, TensorBase):
         reps = repeats._data
         if reps.ndim > 1:
@@ -241,7 +237,7 @@ def repeat_interleave(a: TensorBase, repeats: Any = None, dim: int | None = None
     if bool((xp.asarray(reps) < 0).any()):
         raise RuntimeError("repeats can not be negative")
     idx = xp.repeat(xp.arange(n), reps)
-    return named(GetItem.apply(a, (slice(None),) * axis + (idx,)), "IndexSelectBackward0")
+    return named(GetItem.apply(input, (slice(None),) * axis + (idx,)), "IndexSelectBackward0")
 
 
 # -- selecting and writing with masks and indices ------------------------------------------------------------------
@@ -273,16 +269,16 @@ def masked_fill(a: TensorBase, mask: TensorBase, value: Any) -> TensorBase:
     return named(Where.apply(mask, value, a), "MaskedFillBackward0")
 
 
-def masked_select(a: TensorBase, mask: TensorBase) -> TensorBase:
+def masked_select(input: TensorBase, mask: TensorBase) -> TensorBase:
     if not isinstance(mask, TensorBase):
         raise TypeError(f"masked_select(): argument 'mask' (position 1) must be Tensor, not {type(mask).__name__}")
     if mask._data.dtype != numpy.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
-    shape = numpy.broadcast_shapes(a._data.shape, mask._data.shape)
-    if shape != a._data.shape:
-        a = Expand.apply(a, shape)
+    shape = numpy.broadcast_shapes(input._data.shape, mask._data.shape)
+    if shape != input._data.shape:
+        input = Expand.apply(input, shape)
     m = xp_of(mask._data).broadcast_to(mask._data, shape)
-    return named(GetItem.apply(a, m), "MaskedSelectBackward0")
+    return named(GetItem.apply(input, m), "MaskedSelectBackward0")
 
 
 def _index_arg(index: Any, name: str) -> Any:
@@ -295,48 +291,48 @@ def _index_arg(index: Any, name: str) -> Any:
     return idx
 
 
-def index_select(a: TensorBase, dim: int, index: TensorBase) -> TensorBase:
+def index_select(input: TensorBase, dim: int, index: TensorBase) -> TensorBase:
     idx = _index_arg(index, "index_select")
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    n = a._data.ndim
+    n = input._data.ndim
     axis = _dim(dim, max(n, 1))
     if n == 0:
         if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= 1):
             raise IndexError("index out of range in self")
-        return named(GetItem.apply(a.reshape(1), idx.reshape(-1)).reshape(idx.shape), "IndexSelectBackward0")
-    size = a._data.shape[axis]
+        return named(GetItem.apply(input.reshape(1), idx.reshape(-1)).reshape(idx.shape), "IndexSelectBackward0")
+    size = input._data.shape[axis]
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= size):
         raise IndexError("index out of range in self")
-    return named(GetItem.apply(a, (slice(None),) * axis + (idx.reshape(-1),)), "IndexSelectBackward0")
+    return named(GetItem.apply(input, (slice(None),) * axis + (idx.reshape(-1),)), "IndexSelectBackward0")
 
 
-def take_along_dim(a: TensorBase, indices: TensorBase, dim: int | None = None) -> TensorBase:
+def take_along_dim(input: TensorBase, indices: TensorBase, dim: int | None = None) -> TensorBase:
     idx = _index_arg(indices, "take_along_dim")
     if dim is None:
-        flat = a.reshape(-1)
+        flat = input.reshape(-1)
         i = idx.reshape(-1)
         if i.size and (int(i.min()) < -flat._data.shape[0] or int(i.max()) >= flat._data.shape[0]):
             raise IndexError("index out of range in self")
         return named(GetItem.apply(flat, i % max(flat._data.shape[0], 1)), "TakeAlongDimBackward0")
-    n = a._data.ndim
+    n = input._data.ndim
     if idx.ndim != n:
         raise RuntimeError("torch.take_along_dim(): input and indices should have the same number of dimensions, "
                            f"but got {n} dimensions for input, and {idx.ndim} dimensions for indices")
     axis = _dim(dim, max(n, 1))
     xp = xp_of(idx)
-    a_shape, i_shape = list(a._data.shape), list(idx.shape)
+    a_shape, i_shape = list(input._data.shape), list(idx.shape)
     a_shape[axis] = i_shape[axis] = 1
     common = numpy.broadcast_shapes(tuple(a_shape), tuple(i_shape))
-    target_a = tuple(a._data.shape[axis] if d == axis else s for d, s in enumerate(common))
+    target_a = tuple(input._data.shape[axis] if d == axis else s for d, s in enumerate(common))
     target_i = tuple(idx.shape[axis] if d == axis else s for d, s in enumerate(common))
-    if target_a != a._data.shape:
-        a = Expand.apply(a, target_a)
+    if target_a != input._data.shape:
+        input = Expand.apply(input, target_a)
     idx = xp.broadcast_to(idx, target_i)
     size = target_a[axis]
     if idx.size and (int(idx.min()) < -size or int(idx.max()) >= size):
         raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {axis} with size {size}")
-    return named(GetItem.apply(a, along_axis(idx % max(size, 1), axis)), "TakeAlongDimBackward0")
+    return named(GetItem.apply(input, along_axis(idx % max(size, 1), axis)), "TakeAlongDimBackward0")
 
 
 def _scatter_parts(a: TensorBase, dim: int, index: Any, src: Any, name: str) -> tuple:
@@ -377,9 +373,9 @@ def _scatter_parts(a: TensorBase, dim: int, index: Any, src: Any, name: str) -> 
     return flat_a, along_axis(idx, axis), s
 
 
-def scatter(a: TensorBase, dim: int, index: TensorBase, src: Any = None, *, value: Any = None,
+def scatter(input: TensorBase, dim: int, index: TensorBase, src: Any = None, *, value: Any = None,
             reduce: str | None = None) -> TensorBase:
-    """A copy of ``a`` with ``src`` (or ``value``) written at ``index`` along ``dim``, as torch.scatter.
+    """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``, as torch.scatter.
 
     Differs from torch: ``reduce="multiply"`` raises NotImplementedError; ``reduce="add"`` works.
     """
@@ -389,22 +385,23 @@ def scatter(a: TensorBase, dim: int, index: TensorBase, src: Any = None, *, valu
         if reduce not in ("add", "multiply"):
             raise RuntimeError(f"reduce argument must be either add or multiply. Got {reduce}")
         if reduce == "add":
-            return scatter_add(a, dim, index, src if isinstance(src, TensorBase) else
-                               as_tensor_like(xp_of(a._data).full(index._data.shape, src, dtype=a._data.dtype), a))
+            if not isinstance(src, TensorBase):
+                src = as_tensor_like(xp_of(input._data).full(index._data.shape, src, dtype=input._data.dtype), input)
+            return scatter_add(input, dim, index, src)
         raise NotImplementedError("minigrad's scatter has no reduce='multiply'")
-    target, positions, s = _scatter_parts(a, dim, index, src, "scatter")
-    xp = xp_of(a._data)
+    target, positions, s = _scatter_parts(input, dim, index, src, "scatter")
+    xp = xp_of(input._data)
     mask = xp.zeros(target._data.shape, dtype=bool)
     mask[positions] = True
     put = IndexPut.apply(s, target._data.shape, positions, False)
-    out = Where.apply(as_tensor_like(mask, a), put, target)
-    return named(out.reshape(a._data.shape) if a._data.ndim == 0 else out,
+    out = Where.apply(as_tensor_like(mask, input), put, target)
+    return named(out.reshape(input._data.shape) if input._data.ndim == 0 else out,
                  "ScatterBackward0" if isinstance(src, TensorBase) else "ScatterBackward1")
 
 
-def scatter_add(a: TensorBase, dim: int, index: TensorBase, src: TensorBase) -> TensorBase:
+def scatter_add(input: TensorBase, dim: int, index: TensorBase, src: TensorBase) -> TensorBase:
     if not isinstance(src, TensorBase):
         raise TypeError(f"scatter_add(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
-    target, positions, s = _scatter_parts(a, dim, index, src, "scatter_add")
+    target, positions, s = _scatter_parts(input, dim, index, src, "scatter_add")
     out = target + IndexPut.apply(s, target._data.shape, positions, True)
-    return named(out.reshape(a._data.shape) if a._data.ndim == 0 else out, "ScatterAddBackward0")
+    return named(out.reshape(input._data.shape) if input._data.ndim == 0 else out, "ScatterAddBackward0")

@@ -241,25 +241,27 @@ class ValuesIndices(NamedTuple):
     indices: TensorBase
 
 
-def sum(a: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = UNSET,
+def sum(input: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = UNSET,
         keepdims: Any = UNSET) -> TensorBase:
     dim, keepdim = dim_alias("sum", dim, axis), keepdim_alias("sum", keepdim, keepdims)
     if dtype is not None:
-        a = a.to(dtype)
-    elif a._data.dtype.kind in "biu" and a._data.dtype.itemsize < 8 or a._data.dtype.kind == "b":
-        a = a.to(_dtype.int64)  # torch sums integers and bools in int64
-    return named(Sum.apply(a, _axes(dim, a._data.ndim), keepdim), "SumBackward0" if dim is None else "SumBackward1")
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu" and input._data.dtype.itemsize < 8 or input._data.dtype.kind == "b":
+        input = input.to(_dtype.int64)  # torch sums integers and bools in int64
+    out = Sum.apply(input, _axes(dim, input._data.ndim), keepdim)
+    return named(out, "SumBackward0" if dim is None else "SumBackward1")
 
 
-def mean(a: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = UNSET,
+def mean(input: TensorBase, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = UNSET,
          keepdims: Any = UNSET) -> TensorBase:
     dim, keepdim = dim_alias("mean", dim, axis), keepdim_alias("mean", keepdim, keepdims)
     if dtype is not None:
-        a = a.to(dtype)
-    if a._data.dtype.kind not in "fc":
+        input = input.to(dtype)
+    if input._data.dtype.kind not in "fc":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                           f"complex dtype. Got: {_dtype.SCALAR_TYPE_NAMES[a.dtype.name]}")
-    return named(Mean.apply(a, _axes(dim, a._data.ndim), keepdim), "MeanBackward0" if dim is None else "MeanBackward1")
+                           f"complex dtype. Got: {_dtype.SCALAR_TYPE_NAMES[input.dtype.name]}")
+    out = Mean.apply(input, _axes(dim, input._data.ndim), keepdim)
+    return named(out, "MeanBackward0" if dim is None else "MeanBackward1")
 
 
 def _max_min(a: TensorBase, dim: Any, keepdim: bool, largest: bool) -> Any:
@@ -278,24 +280,24 @@ def _max_min(a: TensorBase, dim: Any, keepdim: bool, largest: bool) -> Any:
     return ValuesIndices(named(values, "MaxBackward0" if largest else "MinBackward0"), indices)
 
 
-def max(a: TensorBase, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Any:
+def max(input: TensorBase, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Any:
     """The largest element; with ``dim``, the largest values along it and their positions, as torch.max.
 
     Differs from torch: with ``dim`` the result is a ``ValuesIndices`` named tuple, printed as such where torch
     prints ``torch.return_types.max``.
     """
     dim, keepdim = dim_alias("max", dim, axis), keepdim_alias("max", keepdim, keepdims)
-    return _max_min(a, dim, keepdim, True)
+    return _max_min(input, dim, keepdim, True)
 
 
-def min(a: TensorBase, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Any:
+def min(input: TensorBase, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET) -> Any:
     """The smallest element; with ``dim``, the smallest values along it and their positions, as torch.min.
 
     Differs from torch: with ``dim`` the result is a ``ValuesIndices`` named tuple, printed as such where torch
     prints ``torch.return_types.min``.
     """
     dim, keepdim = dim_alias("min", dim, axis), keepdim_alias("min", keepdim, keepdims)
-    return _max_min(a, dim, keepdim, False)
+    return _max_min(input, dim, keepdim, False)
 
 
 def _amax_amin(name: str, a: TensorBase, dim: Any, keepdim: bool, largest: bool) -> TensorBase:
@@ -325,38 +327,38 @@ def _check_numel(name: str, a: TensorBase) -> None:
         raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
 
 
-def argmax(a: TensorBase, dim: int | None = None, keepdim: bool = False, *, axis: Any = UNSET,
+def argmax(input: TensorBase, dim: int | None = None, keepdim: bool = False, *, axis: Any = UNSET,
            keepdims: Any = UNSET) -> TensorBase:
     dim, keepdim = dim_alias("argmax", dim, axis), keepdim_alias("argmax", keepdim, keepdims)
     if dim is None:
-        _check_numel("argmax", a)
-        return a._wrap(a._data.argmax())
-    (axis,) = _axes(dim, a._data.ndim) or (0,)
-    _check_nonempty("argmax", a._data, axis)
-    return a._wrap(a._data.argmax(axis=axis, keepdims=keepdim))
+        _check_numel("argmax", input)
+        return input._wrap(input._data.argmax())
+    (axis,) = _axes(dim, input._data.ndim) or (0,)
+    _check_nonempty("argmax", input._data, axis)
+    return input._wrap(input._data.argmax(axis=axis, keepdims=keepdim))
 
 
-def argmin(a: TensorBase, dim: int | None = None, keepdim: bool = False, *, axis: Any = UNSET,
+def argmin(input: TensorBase, dim: int | None = None, keepdim: bool = False, *, axis: Any = UNSET,
            keepdims: Any = UNSET) -> TensorBase:
     dim, keepdim = dim_alias("argmin", dim, axis), keepdim_alias("argmin", keepdim, keepdims)
     if dim is None:
-        _check_numel("argmin", a)
-        return a._wrap(a._data.argmin())
-    (axis,) = _axes(dim, a._data.ndim) or (0,)
-    _check_nonempty("argmin", a._data, axis)
-    return a._wrap(a._data.argmin(axis=axis, keepdims=keepdim))
+        _check_numel("argmin", input)
+        return input._wrap(input._data.argmin())
+    (axis,) = _axes(dim, input._data.ndim) or (0,)
+    _check_nonempty("argmin", input._data, axis)
+    return input._wrap(input._data.argmin(axis=axis, keepdims=keepdim))
 
 
-def var(a: TensorBase, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+def var(input: TensorBase, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None, axis: Any = UNSET, keepdims: Any = UNSET) -> TensorBase:
     dim, keepdim = dim_alias("var", dim, axis), keepdim_alias("var", keepdim, keepdims)
-    return _var_std("var", a, dim, unbiased, keepdim, correction)
+    return _var_std("var", input, dim, unbiased, keepdim, correction)
 
 
-def std(a: TensorBase, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+def std(input: TensorBase, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None, axis: Any = UNSET, keepdims: Any = UNSET) -> TensorBase:
     dim, keepdim = dim_alias("std", dim, axis), keepdim_alias("std", keepdim, keepdims)
-    return _var_std("std", a, dim, unbiased, keepdim, correction)
+    return _var_std("std", input, dim, unbiased, keepdim, correction)
 
 
 def _var_std(name: str, a: TensorBase, dim: Any, unbiased: Any, keepdim: bool, correction: Any) -> TensorBase:

@@ -16,9 +16,13 @@ from .indexing import _address
 from .reduction import UNSET, dim_alias
 
 
-def _shape_arg(shape: tuple) -> tuple:
-    """Accept both ``view(2, 3)`` and ``view((2, 3))``."""
-    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+def _shape_arg(args: tuple, keyword: Any = None, name: str = "shape") -> tuple:
+    """Sizes or dims as torch takes them: ``view(2, 3)``, ``view((2, 3))``, or by keyword (``view(size=(2, 3))``)."""
+    if keyword is not None:
+        if args:
+            raise TypeError(f"got multiple values for argument '{name}'")
+        args = (keyword,)
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
 
 
 class Reshape(Op):
@@ -101,8 +105,8 @@ def _dim(d: int, ndim: int) -> int:
     return d % ndim
 
 
-def reshape(a: TensorBase, *shape: Any) -> TensorBase:
-    return named(Reshape.apply(a, _infer(_shape_arg(shape), a._data.size)), "ViewBackward0")
+def reshape(input: TensorBase, *sizes: Any, shape: Any = None) -> TensorBase:
+    return named(Reshape.apply(input, _infer(_shape_arg(sizes, shape), input._data.size)), "ViewBackward0")
 
 
 def _infer(shape: tuple, size: int) -> tuple:
@@ -118,15 +122,16 @@ def _infer(shape: tuple, size: int) -> tuple:
     return shape
 
 
-def view(a: TensorBase, *shape: Any) -> TensorBase:
+def view(a: TensorBase, *sizes: Any, size: Any = None) -> TensorBase:
+    shape = _shape_arg(sizes, size, "size")
     data = a._data
     if not data.flags.c_contiguous:
-        shape = _infer(_shape_arg(shape), data.size)
+        shape = _infer(shape, data.size)
         if not _viewable(data, shape):
             raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
                                "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
         return named(Reshape.apply(a, shape), "ViewBackward0")
-    return reshape(a, *shape)
+    return reshape(a, shape)
 
 
 def _viewable(data: Any, shape: tuple) -> bool:
@@ -138,68 +143,68 @@ def _viewable(data: Any, shape: tuple) -> bool:
     return out.size == 0 or _address(out) == _address(data) and out.base is not None
 
 
-def flatten(a: TensorBase, start_dim: int = 0, end_dim: int = -1) -> TensorBase:
-    shape = a._data.shape
+def flatten(input: TensorBase, start_dim: int = 0, end_dim: int = -1) -> TensorBase:
+    shape = input._data.shape
     if not shape:
-        return reshape(a, 1)
+        return reshape(input, 1)
     s, e = _dim(start_dim, len(shape)), _dim(end_dim, len(shape))
     n = 1
     for k in shape[s:e + 1]:
         n *= k
-    return reshape(a, shape[:s] + (n,) + shape[e + 1:])
+    return reshape(input, shape[:s] + (n,) + shape[e + 1:])
 
 
-def permute(a: TensorBase, *dims: Any) -> TensorBase:
-    dims = _shape_arg(dims)
-    if len(dims) != a._data.ndim:
+def permute(input: TensorBase, *args: Any, dims: Any = None) -> TensorBase:
+    dims = _shape_arg(args, dims, "dims")
+    if len(dims) != input._data.ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
-                           f"length of the desired ordering of dimensions i.e. input.dim() = {a._data.ndim} is "
+                           f"length of the desired ordering of dimensions i.e. input.dim() = {input._data.ndim} is "
                            f"not equal to len(dims) = {len(dims)}")
-    axes = tuple(_dim(d, a._data.ndim) for d in dims)
+    axes = tuple(_dim(d, input._data.ndim) for d in dims)
     if len(set(axes)) != len(axes):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return Permute.apply(a, axes)
+    return Permute.apply(input, axes)
 
 
-def transpose(a: TensorBase, dim0: int, dim1: int) -> TensorBase:
-    n = a._data.ndim
+def transpose(input: TensorBase, dim0: int, dim1: int) -> TensorBase:
+    n = input._data.ndim
     if n == 0:  # torch accepts dims 0 and -1 on a 0-dim tensor
         _dim(dim0, 1)
         _dim(dim1, 1)
-        return Permute.apply(a, ())
+        return Permute.apply(input, ())
     axes = list(range(n))
     d0, d1 = _dim(dim0, n), _dim(dim1, n)
     axes[d0], axes[d1] = axes[d1], axes[d0]
-    return named(Permute.apply(a, tuple(axes)), "TransposeBackward0")
+    return named(Permute.apply(input, tuple(axes)), "TransposeBackward0")
 
 
-def t(a: TensorBase) -> TensorBase:
-    if a._data.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {a._data.ndim}D")
-    return a if a._data.ndim < 2 else named(transpose(a, 0, 1), "TBackward0")
+def t(input: TensorBase) -> TensorBase:
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
+    return input if input._data.ndim < 2 else named(transpose(input, 0, 1), "TBackward0")
 
 
-def unsqueeze(a: TensorBase, dim: Any = UNSET, *, axis: Any = UNSET) -> TensorBase:
+def unsqueeze(input: TensorBase, dim: Any = UNSET, *, axis: Any = UNSET) -> TensorBase:
     dim = dim_alias("unsqueeze", dim, axis, UNSET)
     if dim is UNSET:
         raise TypeError('unsqueeze() missing 1 required positional arguments: "dim"')
-    d = _dim(dim, a._data.ndim + 1)
-    shape = a._data.shape
-    return named(reshape(a, shape[:d] + (1,) + shape[d:]), "UnsqueezeBackward0")
+    d = _dim(dim, input._data.ndim + 1)
+    shape = input._data.shape
+    return named(reshape(input, shape[:d] + (1,) + shape[d:]), "UnsqueezeBackward0")
 
 
-def squeeze(a: TensorBase, dim: Any = None, *, axis: Any = UNSET) -> TensorBase:
+def squeeze(input: TensorBase, dim: Any = None, *, axis: Any = UNSET) -> TensorBase:
     dim = dim_alias("squeeze", dim, axis)
-    shape = a._data.shape
+    shape = input._data.shape
     if dim is None:
-        return named(reshape(a, tuple(s for s in shape if s != 1)), "SqueezeBackward0")
+        return named(reshape(input, tuple(s for s in shape if s != 1)), "SqueezeBackward0")
     dims = {_dim(d, max(len(shape), 1)) for d in ((dim,) if isinstance(dim, int) else dim)}
-    squeezed = reshape(a, tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1)))
+    squeezed = reshape(input, tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1)))
     return named(squeezed, "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2")
 
 
-def expand(a: TensorBase, *shape: Any) -> TensorBase:
-    shape = _shape_arg(shape)
+def expand(a: TensorBase, *sizes: Any, size: Any = None) -> TensorBase:
+    shape = _shape_arg(sizes, size, "size")
     source = a._data.shape
     lead = len(shape) - len(source)
     if lead < 0:

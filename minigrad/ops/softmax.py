@@ -72,11 +72,11 @@ def _axis(a: TensorBase, dim: int | None) -> int:
     return dim % max(n, 1)
 
 
-def softmax(a: TensorBase, dim: int | None = None, dtype: object = None, *, axis: Any = UNSET) -> TensorBase:
+def softmax(input: TensorBase, dim: int | None = None, dtype: object = None, *, axis: Any = UNSET) -> TensorBase:
     dim = dim_alias("softmax", dim, axis)
     if dtype is not None:
-        a = a.to(dtype)
-    return Softmax.apply(a, _axis(a, dim))
+        input = input.to(dtype)
+    return Softmax.apply(input, _axis(input, dim))
 
 
 def log_softmax(a: TensorBase, dim: int | None = None, dtype: object = None, *, axis: Any = UNSET) -> TensorBase:

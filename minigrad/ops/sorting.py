@@ -39,7 +39,7 @@ def _sorted(a: TensorBase, dim: int, descending: bool, k: int | None, name: str)
     return ValuesIndices(named(values, name), a._wrap(order))
 
 
-def sort(a: TensorBase, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
+def sort(input: TensorBase, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
     """The values sorted along ``dim`` and the positions they came from, as torch.sort.
 
     Differs from torch: the sort is always stable (``stable=False`` changes nothing), and the result is a
@@ -47,40 +47,40 @@ def sort(a: TensorBase, dim: int = -1, descending: bool = False, stable: bool = 
     """
     if isinstance(dim, bool):  # torch.sort(x, True): the second positional argument of the stable overload
         dim, descending = -1, descending
-    return _sorted(a, dim, descending, None, "SortBackward0")
+    return _sorted(input, dim, descending, None, "SortBackward0")
 
 
-def argsort(a: TensorBase, dim: int = -1, descending: bool = False, stable: bool = False) -> TensorBase:
-    """The positions that sort ``a`` along ``dim`` (int64), as torch.argsort.
+def argsort(input: TensorBase, dim: int = -1, descending: bool = False, stable: bool = False) -> TensorBase:
+    """The positions that sort ``input`` along ``dim`` (int64), as torch.argsort.
 
     Differs from torch: the sort is always stable, so ``stable=False`` changes nothing and ties keep their order.
     """
-    if a._data.ndim == 0:
+    if input._data.ndim == 0:
         _dim(dim, 1)
-        return a._wrap(xp_of(a._data).zeros((), dtype="int64"))
-    axis = _dim(dim, a._data.ndim)
-    return a._wrap(_order(a._data, axis, descending).astype("int64", copy=False))
+        return input._wrap(xp_of(input._data).zeros((), dtype="int64"))
+    axis = _dim(dim, input._data.ndim)
+    return input._wrap(_order(input._data, axis, descending).astype("int64", copy=False))
 
 
-def topk(a: TensorBase, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> ValuesIndices:
+def topk(input: TensorBase, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> ValuesIndices:
     """The ``k`` largest (or smallest) values along ``dim`` and their positions, as torch.topk.
 
     Differs from torch: ``sorted=False`` is accepted and ignored (the values always come sorted), and the result
     is a ``ValuesIndices`` named tuple, printed as such where torch prints ``torch.return_types.topk``.
     """
-    size = a._data.shape[_dim(dim, a._data.ndim)] if a._data.ndim else (_dim(dim, 1), 1)[1]
+    size = input._data.shape[_dim(dim, input._data.ndim)] if input._data.ndim else (_dim(dim, 1), 1)[1]
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
-    return _sorted(a, dim, largest, k, "TopkBackward0")
+    return _sorted(input, dim, largest, k, "TopkBackward0")
 
 
-def unique(a: TensorBase, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
+def unique(input: TensorBase, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
            dim: int | None = None) -> Any:
     """The distinct values (or slices along ``dim``), with inverse indices and counts if asked, as torch.unique.
 
     Differs from torch: ``sorted=False`` is accepted and ignored: the values always come back sorted.
     """
-    data = a._data
+    data = input._data
     xp = xp_of(data)
     if dim is None:
         values, inverse, counts = xp.unique(data.reshape(-1), return_inverse=True, return_counts=True)
@@ -89,9 +89,9 @@ def unique(a: TensorBase, sorted: bool = True, return_inverse: bool = False, ret
         axis = _dim(dim, max(data.ndim, 1))
         values, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True, axis=axis)
         inverse = inverse.reshape(-1)
-    out = [a._wrap(values)]
+    out = [input._wrap(values)]
     if return_inverse:
-        out.append(a._wrap(inverse.astype("int64", copy=False)))
+        out.append(input._wrap(inverse.astype("int64", copy=False)))
     if return_counts:
-        out.append(a._wrap(counts.astype("int64", copy=False)))
+        out.append(input._wrap(counts.astype("int64", copy=False)))
     return out[0] if len(out) == 1 else tuple(out)
