@@ -31,6 +31,8 @@ from .ops.stacking import hstack, meshgrid, vstack
 from .ops.elementwise import (ceil, erf, expm1, floor, floor_divide, isfinite, isinf, isnan, log1p,
                               nan_to_num, reciprocal, remainder, round, rsqrt, sign, trunc)
 from ._factories import DoubleTensor, FloatTensor, LongTensor, logspace, normal
+from .ops.sampling import bernoulli, multinomial
+from .ops.counting import argwhere, bincount, count_nonzero, cross, diff, histc
 from .tensor import Size, Tensor
 from . import random
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,

@@ -27,9 +27,11 @@ from .autograd.engine import run_backward
 from .autograd.function import raise_device_mismatch
 from .autograd.graph import TensorBase, increment_version, named
 from .ops import comparison as _comparison
+from .ops import counting as _counting
 from .ops import distance as _distance
 from .ops import elementwise as _ew
 from .ops import matrix as _matrix
+from .ops import sampling as _sampling
 from .ops._base import broadcast_message
 from .ops.elementwise import to as _to
 from .ops.indexing import _is_basic as is_basic
@@ -620,6 +622,114 @@ class Tensor(TensorBase):
         self[...] = _backend.rng(self.device, generator).normal(mean, std, size=self._data.shape)
         return self
 
+    def bernoulli(self, *, generator: Any = None) -> Tensor:
+        """1 with probability ``self`` (probabilities in [0, 1]), else 0: ``minigrad.bernoulli(self)``."""
+        return _sampling.bernoulli(self, generator=generator)
+
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+        """Fill this tensor with 1 with probability ``p`` (a number, or a tensor that broadcasts to this one's
+        shape), else 0, in place.
+
+        Differs from torch: the numbers come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+        other values than torch's.
+        """
+        if isinstance(p, Tensor):
+            prob = p._data
+            if prob.size and not builtins.bool(((prob >= 0) & (prob <= 1)).all()):
+                raise RuntimeError(_sampling.P_RANGE_MESSAGE)
+            shape, target = prob.shape, self._data.shape
+            for i in range(1, len(shape) + 1):
+                if len(shape) > len(target) or shape[-i] not in (1, target[-i]):
+                    k = builtins.min(i, len(target))
+                    raise RuntimeError(f"The expanded size of the tensor ({target[-k]}) must match the existing size "
+                                       f"({shape[-i]}) at non-singleton dimension {len(target) - k}.  Target sizes: "
+                                       f"{list(target)}.  Tensor sizes: {list(shape)}")
+            if type(prob) is not type(self._data):
+                raise_device_mismatch((self, p))
+        else:
+            prob = builtins.float(p)
+            if not 0 <= prob <= 1:
+                raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        self[...] = _sampling.bernoulli_draw(prob, self._data.shape, self._data.dtype, generator)
+        return self
+
+    def exponential_(self, lambd: float = 1, *, generator: Any = None) -> Tensor:
+        """Fill this tensor with numbers drawn from the exponential distribution of rate ``lambd``, in place.
+
+        Differs from torch: the numbers come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+        other values than torch's.
+        """
+        if not self._data.dtype.kind == "f":
+            raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be a "
+                               f"floating point but you specified {_dtype.SCALAR_TYPE_NAMES[self.dtype.name]}")
+        if not lambd > 0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+        draw = _backend.rng(self.device, generator).standard_exponential(self._data.shape)
+        self[...] = draw / lambd
+        return self
+
+    def random_(self, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
+        """torch's ``random_(from=0, to=None)``: fill this tensor with integers drawn uniformly from
+        ``[from, to - 1]``; ``random_(to)`` draws from ``[0, to - 1]``; without ``to`` the range ends at the
+        dtype's largest integer (``2**mantissa`` for floats, as torch: 2**24 for float32, 2**53 for float64).
+
+        Differs from torch: the numbers come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+        other values than torch's.
+        """
+        unknown = set(kwargs) - {"from", "to"}
+        if unknown or len(args) > 2:
+            raise TypeError(f"random_() got an unexpected argument {sorted(unknown)[0] if unknown else args[2]!r}")
+        if len(args) == 1 and not kwargs:
+            low, high = 0, args[0]
+        else:
+            given = dict(zip(("from", "to"), args))
+            for k, v in kwargs.items():
+                if k in given:
+                    raise TypeError(f"random_() got multiple values for argument '{k}'")
+                given[k] = v
+            low, high = given.get("from", 0), given.get("to")
+        dt = self._data.dtype
+        if dt.kind == "f":
+            top = 2 ** {2: 11, 4: 24, 8: 53}[dt.itemsize]
+            bottom = -top
+        elif dt.kind == "b":
+            bottom, top = 0, 1
+        else:
+            bottom, top = builtins.int(numpy.iinfo(dt).min), builtins.int(numpy.iinfo(dt).max)
+        c_name = _dtype.C_TYPE_NAMES[self.dtype.name].replace("long int", "long").replace("short int", "short")
+        low = builtins.int(low)
+        if high is None:
+            if not bottom <= low <= top:
+                raise RuntimeError(f"from is out of bounds for {c_name}")
+            last = top
+        else:
+            high = builtins.int(high)
+            if low >= high:
+                raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+            if not bottom <= low <= top:
+                raise RuntimeError(f"from is out of bounds for {c_name}")
+            if not bottom <= high - 1 <= top:
+                raise RuntimeError(f"to - 1 is out of bounds for {c_name}")
+            last = high - 1
+        draw = _backend.rng(self.device, generator).integers(low, last, size=self._data.shape, endpoint=True)
+        self[...] = draw.astype(dt)
+        return self
+
+    def multinomial(self, num_samples: builtins.int, replacement: builtins.bool = False, *,
+                    generator: Any = None) -> Tensor:
+        return _sampling.multinomial(self, num_samples, replacement, generator=generator)
+
+    def storage_offset(self) -> builtins.int:
+        """How many elements from the start of the memory this tensor views (0 for a tensor of its own)."""
+        data = root = self._data
+        while getattr(root, "base", None) is not None and type(root.base) is type(data):
+            root = root.base
+        if root is data:
+            return 0
+        address = (lambda a: a.__array_interface__["data"][0]) if isinstance(data, numpy.ndarray) else \
+            (lambda a: a.data.ptr)
+        return (address(data) - address(root)) // data.itemsize
+
     __iadd__ = add_
     __isub__ = sub_
     __imul__ = mul_
@@ -792,6 +902,12 @@ class Tensor(TensorBase):
     dist = _distance.dist
     isclose = _comparison.isclose
     nonzero = _comparison.nonzero
+    bincount = _counting.bincount
+    histc = _counting.histc
+    argwhere = _counting.argwhere
+    count_nonzero = _counting.count_nonzero
+    diff = _counting.diff
+    cross = _counting.cross
 
     def tril_(self, diagonal: builtins.int = 0) -> Tensor:
         return self._write_result(lambda: _matrix.tril(self, diagonal))

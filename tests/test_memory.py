@@ -270,6 +270,8 @@ OPTIMIZERS = [
     ("AdamW", {"amsgrad": True}, None),
     ("NAdam", {}, 4),
     ("Adadelta", {}, 4),
+    ("Adamax", {}, None),
+    ("RAdam", {}, None),
 ]
 IDS = [name + "".join(f"-{k}" for k in options) for name, options, _ in OPTIMIZERS]
 PATHS = pytest.mark.parametrize("foreach", [False, True], ids=["reference", "foreach"])

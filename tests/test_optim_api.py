@@ -18,7 +18,7 @@ import torch
 import minigrad
 from minigrad import _backend
 
-NAMES = ["SGD", "Rprop", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Adadelta"]
+NAMES = ["SGD", "Rprop", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Adadelta", "Adamax", "RAdam", "ASGD"]
 
 
 def raised(fn) -> tuple:
@@ -49,6 +49,9 @@ BAD_ARGUMENTS = [
     ("Adadelta", {"weight_decay": -1.0}),
     ("SGD", {"lr": 0.1, "foo": 1}), ("Adam", {"amsgard": True}), ("RMSprop", {"initial_accumulator_value": 0}),
     ("AdamW", {"decoupled_weight_decay": True}),
+    ("Adamax", {"lr": -0.1}), ("Adamax", {"eps": -1.0}), ("Adamax", {"betas": (0.9, 1.0)}),
+    ("Adamax", {"weight_decay": -1.0}), ("RAdam", {"lr": -0.1}), ("RAdam", {"betas": (1.0, 0.999)}),
+    ("RAdam", {"weight_decay": -1.0}), ("ASGD", {"lr": -0.1}), ("ASGD", {"weight_decay": -1.0}),
 ]
 
 
@@ -550,7 +553,7 @@ MEMORY = [  # (optimizer, kwargs, multiplier: params + grads + full-size state, 
     ("Rprop", {}, 4, 1), ("Adagrad", {}, 3, 1), ("RMSprop", {}, 3, 1), ("RMSprop", {"momentum": 0.9}, 4, 1),
     ("RMSprop", {"centered": True}, 4, 1), ("RMSprop", {"centered": True, "momentum": 0.9}, 5, 1),
     ("Adam", {}, 4, 1), ("Adam", {"amsgrad": True}, 5, 1), ("AdamW", {}, 4, 1), ("NAdam", {}, 4, 2),
-    ("Adadelta", {}, 4, 1),
+    ("Adadelta", {}, 4, 1), ("Adamax", {}, 4, 1), ("RAdam", {}, 4, 1), ("ASGD", {}, 3, 3),
 ]
 
 

@@ -62,6 +62,13 @@ CASES = [
     ("Adadelta", {"lr": 0.5}),
     ("Adadelta", {"rho": 0.8}),
     ("Adadelta", {"weight_decay": 0.05, "maximize": True}),
+    ("Adamax", {}),
+    ("Adamax", {"lr": 0.01, "weight_decay": 0.05, "maximize": True}),
+    ("RAdam", {"lr": 0.01}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("RAdam", {"lr": 0.01, "betas": (0.9, 0.8), "weight_decay": 0.05, "maximize": True}),
+    ("ASGD", {}),
+    ("ASGD", {"lr": 0.05, "t0": 2, "lambd": 1e-2, "weight_decay": 0.05, "maximize": True}),
 ]
 NAMES = sorted({name for name, _ in CASES})
 

@@ -13,12 +13,13 @@ from typing import Any
 
 import numpy
 
-from .. import _autocast
+from .. import _autocast, _factories
 from .._backend import xp_of
-from .._grad_mode import is_grad_enabled
+from .._grad_mode import is_grad_enabled, no_grad
 from ..autograd.graph import named
-from ..ops._base import Op
-from ..ops.elementwise import Sub, where
+from ..ops._base import Op, run
+from ..ops.elementwise import Sigmoid, Sub, minimum, where
+from ..ops.norms import vector_norm
 from ..ops.softmax import Softmax, log_softmax
 from ..tensor import Tensor
 
@@ -601,5 +602,167 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     return _reduce(loss, reduction)
 
 
-__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "l1_loss",
-           "mse_loss", "nll_loss"]
+# -- ranking and embedding losses -------------------------------------------------------------
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                        size_average: bool | None = None, reduce: bool | None = None,
+                        reduction: str = "mean") -> Tensor:
+    """``max(0, -target * (input1 - input2) + margin)``: ``target`` is 1 where ``input1`` should rank
+    higher, -1 where ``input2`` should. The three inputs need the same number of dims, and broadcast."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: bool | None = None,
+                         reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """``input`` where ``target`` is 1, ``max(0, margin - input)`` where it is -1 (``input`` usually a
+    distance); a target that is neither adds both terms, as in torch."""
+    reduction = _reduction(size_average, reduce, reduction)
+    hinge = where(target != 1, (margin - input).clamp(min=0), 0.0)
+    return _reduce(hinge + where(target != -1, input, 0.0), reduction)
+
+
+_COSINE_EPSILON = float(numpy.float32(1e-12))  # torch's, a float32 constant
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                          size_average: bool | None = None, reduce: bool | None = None,
+                          reduction: str = "mean") -> Tensor:
+    """With ``cos = sum(x1 * x2) / sqrt((sum(x1²) + ε) (sum(x2²) + ε))`` along the last dim (ε = 1e-12 in float32):
+    ``1 - cos`` where ``target`` is 1, ``max(0, cos - margin)`` where it is -1, 0 elsewhere.
+    Inputs (N, D) take a target (N,), inputs (D,) a 0-dim target."""
+    reduction = _reduction(size_average, reduce, reduction)
+    dim = target.dim()
+    if dim not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.dim() != dim + 1 or input2.dim() != dim + 1:
+        raise RuntimeError(f"{dim}D target tensor expects {dim + 1}D input tensors, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}.")
+    products = (input1 * input2).sum(dim)
+    squares1 = (input1 * input1).sum(dim) + _COSINE_EPSILON
+    squares2 = (input2 * input2).sum(dim) + _COSINE_EPSILON
+    cos = products / (squares1 * squares2).sqrt()
+    loss = where(target == 1, 1 - cos, 0.0) + where(target == -1, (cos - margin).clamp(min=0), 0.0)
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
+                        eps: float = 1e-6, swap: bool = False, size_average: bool | None = None,
+                        reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with ``d(a, b) = ||a - b + eps||_p``
+    along the last dim; with ``swap``, the negative distance is the smaller of ``d(anchor, negative)`` and
+    ``d(positive, negative)``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dims = (anchor.dim(), positive.dim(), negative.dim())
+    if len(set(dims)) != 1:
+        raise RuntimeError("The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative {dims[2]}D "
+                           "inputs")
+
+    def distance(x1: Tensor, x2: Tensor) -> Tensor:
+        return vector_norm(x1 - x2 + eps, p, max(x1.dim(), x2.dim()) - 1)
+
+    d_positive, d_negative = distance(anchor, positive), distance(anchor, negative)
+    if swap:
+        d_negative = minimum(d_negative, distance(positive, negative))
+    return _reduce((margin + d_positive - d_negative).clamp(min=0), reduction)
+
+
+# -- multi-label and likelihood losses --------------------------------------------------------
+
+
+class LogSigmoid(Op):
+    """``log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))``, which never overflows; its gradient is
+    ``sigmoid(-x)``."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = xp_of(x)
+        ctx.save_for_backward(x)
+        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * run(Sigmoid, -x)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                size_average: bool | None = None, reduce: bool | None = None,
+                                reduction: str = "mean") -> Tensor:
+    """``-(target * log(sigmoid(input)) + (1 - target) * log(sigmoid(-input)))`` per class (times
+    ``weight``), averaged over the classes (the last dim): one loss per sample."""
+    if size_average is not None or reduce is not None:
+        reduction = _reduction(size_average, reduce, reduction)
+    loss = -(target * LogSigmoid.apply(input) + (1 - target) * LogSigmoid.apply(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.dim() - 1
+    loss = loss.sum(class_dim) / input.shape[class_dim]
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not valid")
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average: bool | None = None, eps: float = 1e-8, reduce: bool | None = None,
+                     reduction: str = "mean") -> Tensor:
+    """Negative log likelihood of ``target`` under a Poisson distribution of rate ``exp(input)``:
+    ``exp(input) - target * input``; with ``log_input=False`` the rate is ``input`` itself:
+    ``input - target * log(input + eps)``. ``full`` adds Stirling's approximation of ``log(target!)``,
+    ``target * log(target) - target + 0.5 * log(2π target)``, where ``target > 1``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        with numpy.errstate(divide="ignore", invalid="ignore"):  # 0 * log(0) is NaN, masked as in torch
+            stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + where(target <= 1, 0.0, stirling)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """Negative log likelihood of ``target`` under a Gaussian of mean ``input`` and variance ``var``:
+    ``0.5 * (log(var) + (input - target)² / var)``, plus ``0.5 * log(2π)`` with ``full``.
+
+    ``var`` is shaped like ``input``, or with one dim less or of size 1 (one variance shared along it),
+    or a float. It is clamped to at least ``eps`` without the clamp being differentiated (as torch):
+    a clamped variance still gets the gradient the loss has at ``eps``.
+    """
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * _factories.ones_like(input)
+    elif not isinstance(var, Tensor):
+        raise TypeError(f"any(): argument 'input' (position 1) must be Tensor, not {type(var < 0).__name__}")
+    elif bool((var._data < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif not (input.dim() == var.dim() and
+                  sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not valid")
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss", "cross_entropy",
+           "gaussian_nll_loss", "hinge_embedding_loss", "l1_loss", "margin_ranking_loss", "mse_loss",
+           "multilabel_soft_margin_loss", "nll_loss", "poisson_nll_loss", "triplet_margin_loss"]

@@ -1,4 +1,4 @@
-"""``Conv2d``: a 2-D convolution layer with torch's arguments, parameters, initialisation and repr."""
+"""``Conv1d`` and ``Conv2d``: convolution layers with torch's arguments, parameters, initialisation and repr."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ from .. import _factories
 from ..ops.conv import conv2d, pad_by_index
 from ..tensor import Tensor
 from . import init
+from .functional import conv1d
 from .module import Module
 from .parameter import Parameter
 
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
 _PADDING_STRINGS = {"same", "valid"}  # printed as sets in the errors, as torch prints them
+
+
+def _single(value: Any) -> tuple:
+    return (value[0],) if isinstance(value, (list, tuple)) else (value,)
 
 
 def _pair(value: Any) -> tuple:
@@ -22,13 +27,10 @@ def _pair(value: Any) -> tuple:
     return value, value
 
 
-class Conv2d(Module):
-    """``out[n, o] = bias[o] + sum over c, i, j of weight[o, c, i, j] * input[n, c, y*s + i*d, x*s + j*d]``, with
-    ``weight`` shaped (out_channels, in_channels // groups, kh, kw), as torch.
+class _ConvNd(Module):
+    """What the convolution layers share: arguments, parameters, initialisation and repr."""
 
-    Differs from torch: the initial weights are drawn as torch draws them but from minigrad's NumPy generator,
-    so a seed gives other values than torch's.
-    """
+    _n_tuple: Any = None  # the subclass's: one value per spatial dim
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
@@ -40,14 +42,15 @@ class Conv2d(Module):
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups != 0:
             raise ValueError("out_channels must be divisible by groups")
-        kernel_size, stride, dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
+        n_tuple = self._n_tuple
+        kernel_size, stride, dilation = n_tuple(kernel_size), n_tuple(stride), n_tuple(dilation)
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of {_PADDING_STRINGS}")
             if padding == "same" and any(s != 1 for s in stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         else:
-            padding = _pair(padding)
+            padding = n_tuple(padding)
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, but got padding_mode={padding_mode!r}")
         self.in_channels = in_channels
@@ -57,7 +60,7 @@ class Conv2d(Module):
         self.padding = padding
         self.dilation = dilation
         self.transposed = False
-        self.output_padding = (0, 0)
+        self.output_padding = (0,) * len(kernel_size)
         self.groups = groups
         self.padding_mode = padding_mode
         # (left, right, top, bottom): what padding_mode adds before a convolution without padding
@@ -68,7 +71,7 @@ class Conv2d(Module):
                 pads += [total // 2, total - total // 2]
             self._reversed_padding_repeated_twice = pads
         elif padding == "valid":
-            self._reversed_padding_repeated_twice = [0, 0, 0, 0]
+            self._reversed_padding_repeated_twice = [0, 0] * len(kernel_size)
         else:
             self._reversed_padding_repeated_twice = tuple(p for p in reversed(padding) for _ in range(2))
         self.weight = Parameter(_factories.empty(out_channels, in_channels // groups, *kernel_size, device=device,
@@ -80,19 +83,14 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """torch's default: weight and bias uniform in ±1/sqrt(fan_in), fan_in = in_channels / groups * kh * kw."""
+        """torch's default: weight and bias uniform in ±1/sqrt(fan_in), fan_in = in_channels / groups times the
+        kernel's size."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
             if fan_in != 0:
                 bound = 1 / math.sqrt(fan_in)
                 init.uniform_(self.bias, -bound, bound)
-
-    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-        if self.padding_mode != "zeros":
-            padded = pad_by_index(input, tuple(self._reversed_padding_repeated_twice), self.padding_mode)
-            return conv2d(padded, weight, bias, self.stride, (0, 0), self.dilation, self.groups)
-        return conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, input: Tensor) -> Tensor:
         params = self._parameters
@@ -111,3 +109,38 @@ class Conv2d(Module):
         if self.padding_mode != "zeros":
             s += f", padding_mode={self.padding_mode}"
         return s
+
+
+class Conv2d(_ConvNd):
+    """``out[n, o] = bias[o] + sum over c, i, j of weight[o, c, i, j] * input[n, c, y*s + i*d, x*s + j*d]``, with
+    ``weight`` shaped (out_channels, in_channels // groups, kh, kw), as torch.
+
+    Differs from torch: the initial weights are drawn as torch draws them but from minigrad's NumPy generator,
+    so a seed gives other values than torch's.
+    """
+
+    _n_tuple = staticmethod(_pair)
+
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        if self.padding_mode != "zeros":
+            padded = pad_by_index(input, tuple(self._reversed_padding_repeated_twice), self.padding_mode)
+            return conv2d(padded, weight, bias, self.stride, (0, 0), self.dilation, self.groups)
+        return conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Conv1d(_ConvNd):
+    """``out[n, o, x] = bias[o] + sum over c, i of weight[o, c, i] * input[n, c, x*s + i*d]``, with ``weight``
+    shaped (out_channels, in_channels // groups, k), as torch.
+
+    Differs from torch: the initial weights are drawn as torch draws them but from minigrad's NumPy generator,
+    so a seed gives other values than torch's.
+    """
+
+    _n_tuple = staticmethod(_single)
+
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        if self.padding_mode != "zeros":
+            left, right = self._reversed_padding_repeated_twice
+            padded = pad_by_index(input.unsqueeze(-2), (left, right, 0, 0), self.padding_mode).squeeze(-2)
+            return conv1d(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
+        return conv1d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)

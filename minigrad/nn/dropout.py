@@ -1,4 +1,5 @@
-"""``Dropout``: during training, zero each element with probability ``p`` and scale the rest by 1/(1-p)."""
+"""``Dropout``: during training, zero each element with probability ``p`` and scale the rest by 1/(1-p);
+``AlphaDropout``, its variant for SELU networks."""
 
 from __future__ import annotations
 
@@ -23,6 +24,28 @@ class Dropout(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class AlphaDropout(Module):
+    """Dropout that keeps the zero mean and unit variance of SELU's output (``F.alpha_dropout``); active in
+    training mode only.
+
+    Differs from torch: the masks come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+    other masks than torch's.
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if p < 0 or p > 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.alpha_dropout(input, self.p, self.training)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

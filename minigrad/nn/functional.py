@@ -28,13 +28,20 @@ from ..tensor import Tensor
 from ._loss_functions import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    cosine_embedding_loss,
     cross_entropy,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
     huber_loss,
     kl_div,
     l1_loss,
+    margin_ranking_loss,
     mse_loss,
+    multilabel_soft_margin_loss,
     nll_loss,
+    poisson_nll_loss,
     smooth_l1_loss,
+    triplet_margin_loss,
 )
 
 # -- activations ------------------------------------------------------------------------------
@@ -481,6 +488,123 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return input.copy_(out) if inplace else out  # recorded as a write of the result into input
 
 
+_ALPHA_DROPOUT_VALUE = 1.7580993408473766  # -scale * alpha of SELU: the value a dropped unit of SELU's output takes
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Dropout that keeps SELU's zero mean and unit variance: each element is dropped with probability ``p``
+    and set to ``-1.7581`` (SELU's lower bound), then all are scaled by ``a`` and shifted by ``b``, so that
+    ``out = a * (mask * input + (1 - mask) * -1.7581) + b`` with ``a = ((1 - p) (1 + p * 1.7581²))^-0.5``
+    and ``b = a * 1.7581 * p``. The identity when not training.
+
+    Differs from torch: the masks come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+    other masks than torch's.
+    """
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    if p == 1:
+        out = input * Tensor._wrap(xp_of(input._data).zeros((), input._data.dtype))
+    else:
+        a = 1.0 / math.sqrt((_ALPHA_DROPOUT_VALUE * _ALPHA_DROPOUT_VALUE * p + 1) * (1 - p))
+        keep = _backend.rng(_backend.device_of(input._data)).random(input.shape) >= p  # probability 1 - p
+        noise = keep.astype(input._data.dtype)
+        shift = (noise - 1) * (_ALPHA_DROPOUT_VALUE * a) + _ALPHA_DROPOUT_VALUE * a * p
+        noise *= a
+        out = input * Tensor._wrap(noise) + Tensor._wrap(shift)
+    return input.copy_(out) if inplace else out
+
+
+# -- one-dimensional layers through their two-dimensional ops ---------------------------------
+
+
+def _single(value: Any, name: str) -> Any:
+    """A 1-d convolution argument: an int, a 1-element list, or (padding) 'same'/'valid'."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            raise RuntimeError(f"expected {name} to be a single integer value or a list of 1 values to match the "
+                               f"convolution dimensions, but got {name}={list(value)}")
+        return value[0]
+    return value
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """``out[n, o, x] = bias[o] + sum over c, i of weight[o, c, i] * input[n, c, x*stride + i*dilation]``: the
+    2-d convolution of the input and weight with a unit height."""
+    x, w = input._data, weight._data
+    if x.ndim not in (2, 3):
+        raise RuntimeError(f"Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of size: "
+                           f"{list(x.shape)}")
+    if w.ndim < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    if w.ndim != 3:
+        raise RuntimeError(f"Expected {w.ndim}-dimensional input for {w.ndim}-dimensional weight {list(w.shape)}, "
+                           f"but got {x.ndim}-dimensional input of size {list(x.shape)} instead")
+    stride, dilation = _single(stride, "stride"), _single(dilation, "dilation")
+    padding = padding if isinstance(padding, str) else _single(padding, "padding")
+    out_c, per_group, k = w.shape
+    batched = x if x.ndim == 3 else x[None]
+    if groups > 0 and out_c % groups == 0 and batched.shape[1] != per_group * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(w.shape)}, expected "
+                           f"input{list(batched.shape)} to have {per_group * groups} channels, but got "
+                           f"{batched.shape[1]} channels instead")
+    if groups > 0 and out_c % groups == 0 and (bias is None or list(bias.shape) == [out_c]) \
+            and not isinstance(padding, str) and stride > 0 and padding >= 0 and dilation > 0:
+        span, size = dilation * (k - 1) + 1, x.shape[-1] + 2 * padding
+        if span > size:
+            raise RuntimeError(f"Calculated padded input size per channel: ({size}). Kernel size: ({span}). Kernel "
+                               "size can't be greater than actual input size")
+    pad2 = padding if isinstance(padding, str) else (0, padding)
+    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, stride), pad2, (1, dilation), groups)
+    return out.squeeze(-2)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
+    """The mean over each of ``output_size`` bins tiling the last dim: bin i covers elements
+    ``floor(i * L / out)`` to ``ceil((i + 1) * L / out)``."""
+    if input._data.ndim not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input._data.ndim}-dimensional tensor for argument "
+                           "#1 'self' (while checking arguments for adaptive_avg_pool1d)")
+    if isinstance(output_size, (list, tuple)):
+        if len(output_size) != 1:
+            raise RuntimeError(f"adaptive_avg_pool1d() argument 'output_size' should contain one int (got "
+                               f"{len(output_size)})")
+        output_size = output_size[0]
+    out = adaptive_avg_pool2d(input.unsqueeze(-2), (1, output_size))
+    return out.squeeze(-2)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``out[..., o] = sum over i, j of input1[..., i] * weight[o, i, j] * input2[..., j] + bias[o]``."""
+    a, b, w = input1._data, input2._data, weight._data
+    if a.ndim != b.ndim:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {a.ndim} and {b.ndim}")
+    for i in range(a.ndim - 1):
+        if a.shape[i] != b.shape[i]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got {a.shape[i]} and "
+                               f"{b.shape[i]}")
+    if a.shape[-1] != w.shape[1]:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {a.shape[-1]} but expected "
+                           f"{w.shape[1]}")
+    if b.shape[-1] != w.shape[2]:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {b.shape[-1]} but expected "
+                           f"{w.shape[2]}")
+    if bias is not None and bias.shape[0] != w.shape[0]:
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias.shape[0]} but expected "
+                           f"{w.shape[0]}")
+    out_f, in1, in2 = w.shape
+    batch = a.shape[:-1]
+    x1, x2 = input1.reshape(-1, in1), input2.reshape(-1, in2)
+    # x1 @ W, for every output at once: (N, in1) @ (in1, out * in2), then the dot product with x2 per output
+    left = (x1 @ weight.permute(1, 0, 2).reshape(in1, out_f * in2)).reshape(-1, out_f, in2)
+    out = (left * x2.unsqueeze(1)).sum(-1)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(*batch, out_f)
+
+
 # -- encoding ---------------------------------------------------------------------------------
 
 
@@ -498,13 +622,15 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError("Class values must be smaller than num_classes.")
     return Tensor._wrap((a[..., None] == xp.arange(num_classes)).astype(a.dtype))
 
-__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "celu", "conv2d", "cosine_similarity", "cross_entropy", "dropout",
-           "elu", "embedding", "fold", "gelu", "group_norm", "hardsigmoid", "hardswish", "hardtanh", "huber_loss",
-           "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d", "mish",
-           "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "prelu", "relu", "relu6",
-           "relu_", "rms_norm", "selu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus",
-           "softsign", "tanh", "unfold"]
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "alpha_dropout", "avg_pool2d", "batch_norm", "bilinear",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu", "conv1d", "conv2d",
+           "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "dropout", "elu", "embedding", "fold",
+           "gaussian_nll_loss", "gelu", "group_norm", "hardsigmoid", "hardswish", "hardtanh", "hinge_embedding_loss",
+           "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
+           "margin_ranking_loss", "max_pool2d", "mish", "mse_loss", "multilabel_soft_margin_loss", "nll_loss",
+           "normalize", "one_hot", "pad", "pairwise_distance", "poisson_nll_loss", "prelu", "relu", "relu6", "relu_",
+           "rms_norm", "selu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "softsign",
+           "tanh", "triplet_margin_loss", "unfold"]
 
 
 def __getattr__(name: str) -> object:

@@ -122,7 +122,9 @@ def _infer(shape: tuple, size: int) -> tuple:
     return shape
 
 
-def view(a: TensorBase, *sizes: Any, size: Any = None) -> TensorBase:
+def view(a: TensorBase, *sizes: Any, size: Any = None, dtype: Any = None) -> TensorBase:
+    if dtype is not None or (len(sizes) == 1 and type(sizes[0]) is _dtype.dtype):
+        return view_dtype(a, sizes, dtype)
     shape = _shape_arg(sizes, size, "size")
     data = a._data
     if not data.flags.c_contiguous:
@@ -132,6 +134,48 @@ def view(a: TensorBase, *sizes: Any, size: Any = None) -> TensorBase:
                                "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
         return named(Reshape.apply(a, shape), "ViewBackward0")
     return reshape(a, shape)
+
+
+def view_dtype(a: TensorBase, sizes: tuple, dtype: Any = None) -> TensorBase:
+    """``a.view(dtype)``: ``a``'s bytes read as ``dtype``, in the same memory, as torch's. With a different element
+    size the last dim (which must be contiguous) grows or shrinks by the ratio of the sizes. As in torch, the
+    result never requires grad and is not a view for autograd (no ``_base``), but it shares ``a``'s version
+    counter: a write through either is seen in both and counted in both."""
+    if dtype is not None and (sizes or not isinstance(dtype, _dtype.dtype)) or len(sizes) > 1:
+        got = ", ".join(type(v).__name__ for v in sizes) or type(dtype).__name__
+        raise TypeError(f"view() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                        " * (torch.dtype dtype)\n * (tuple of ints size)\n")
+    new = sizes[0] if dtype is None else dtype
+    data = a._data
+    old_size, new_size = data.dtype.itemsize, new.itemsize
+    if old_size != new_size:
+        names = _dtype.SCALAR_TYPE_NAMES
+        how = f"to view {names[a.dtype.name]} as {names[new.name]} (different element sizes)"
+        if data.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {how}")
+        strides = a.stride()
+        if strides[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {how}, but got {strides[-1]}")
+        if new_size > old_size:
+            ratio = new_size // old_size
+            if data.shape[-1] % ratio:
+                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {how}, but got {data.shape[-1]}")
+            offset = a.storage_offset()
+            if offset % ratio:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {how}, but got {offset}")
+            for i in range(data.ndim - 1):
+                if strides[i] % ratio:
+                    raise RuntimeError(f"self.stride({i}) must be divisible by {ratio} {how}, but got {strides[i]}")
+        if data.size == 0:
+            shape = data.shape[:-1] + (data.shape[-1] * old_size // new_size,)
+            out = xp_of(data).empty(shape, dtype=new.np)
+        else:
+            out = data.view(new.np)
+    else:
+        out = data.view(new.np)
+    t = a._wrap(out)
+    t._vc = a._version_counter()
+    return t
 
 
 def _viewable(data: Any, shape: tuple) -> bool:

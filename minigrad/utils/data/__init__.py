@@ -21,6 +21,7 @@ import numpy
 from ... import _backend
 from ..._dtype import float64
 from ..._factories import as_tensor
+from ...ops.sampling import multinomial_rows
 from ...random import Generator, default_generator
 from ...tensor import Tensor
 from ..idx import load_idx  # noqa: F401  (MNIST files: minigrad.utils.data.load_idx)
@@ -304,23 +305,9 @@ class WeightedRandomSampler(Sampler[int]):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        w = _backend.to_host(self.weights._data)
-        if not self.replacement and self.num_samples > w.size:
-            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-        if not numpy.isfinite(w).all() or (w < 0).any():
-            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-        if w.sum() <= 0:
-            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        rng = _numpy_rng(self.generator)
-        if self.replacement:  # invert the distribution function at uniform draws (weight 0: never drawn)
-            cdf = numpy.cumsum(w)
-            picks = numpy.searchsorted(cdf, rng.random(self.num_samples) * cdf[-1], side="right")
-            yield from numpy.minimum(picks, w.size - 1).tolist()
-            return
-        # Without replacement: the largest weight / Exp(1) keys, as torch's multinomial
-        with numpy.errstate(divide="ignore"):
-            keys = w / rng.standard_exponential(w.size)
-        yield from numpy.argsort(-keys, kind="stable")[:self.num_samples].tolist()
+        weights = _backend.to_host(self.weights._data)[None, :]
+        rows = multinomial_rows(weights, self.num_samples, self.replacement, _numpy_rng(self.generator))
+        yield from rows[0].tolist()  # torch's sampler draws with torch.multinomial too
 
     def __len__(self) -> int:
         return self.num_samples
