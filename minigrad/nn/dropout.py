@@ -8,12 +8,8 @@ from . import functional as F
 from .module import Module
 
 
-class Dropout(Module):
-    """Active in training mode only: after ``model.eval()`` it returns its input unchanged.
-
-    Differs from torch: the masks come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
-    other masks than torch's.
-    """
+class _DropoutNd(Module):
+    """What the dropout layers share: ``p`` checked and kept, ``inplace``, and the repr (torch's ``_DropoutNd``)."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
@@ -22,14 +18,22 @@ class Dropout(Module):
         self.p = p
         self.inplace = inplace
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training, self.inplace)
-
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
 
 
-class AlphaDropout(Module):
+class Dropout(_DropoutNd):
+    """Active in training mode only: after ``model.eval()`` it returns its input unchanged.
+
+    Differs from torch: the masks come from minigrad's NumPy generator (CuPy's on a GPU), so a seed gives
+    other masks than torch's.
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(_DropoutNd):
     """Dropout that keeps the zero mean and unit variance of SELU's output (``F.alpha_dropout``); active in
     training mode only.
 
@@ -37,15 +41,5 @@ class AlphaDropout(Module):
     other masks than torch's.
     """
 
-    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
-        super().__init__()
-        if p < 0 or p > 1:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p = p
-        self.inplace = inplace
-
     def forward(self, input: Tensor) -> Tensor:
         return F.alpha_dropout(input, self.p, self.training)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import xp_of
-from .optimizer import STEP, ZEROS, Optimizer, StateSpec, advance, check_lr, decayed, group_lr, lerp_
+from .optimizer import STEP, ZEROS, Optimizer, StateSpec, advance, check_lr, check_moments, decayed, group_lr, lerp_
 
 __all__ = ["Adamax"]
 
@@ -32,14 +32,7 @@ class Adamax(Optimizer):
                  weight_decay: float = 0, foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False) -> None:
         check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_moments(eps, betas, weight_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "capturable": capturable}
         super().__init__(params, defaults)

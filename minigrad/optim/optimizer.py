@@ -137,6 +137,18 @@ def check_lr(lr: Any) -> None:
         raise ValueError(f"Invalid learning rate: {lr}")
 
 
+def check_moments(eps: float, betas: tuple, weight_decay: float) -> None:
+    """torch's checks of an Adam-family optimizer's ε, (β1, β2) and weight decay, in torch's order."""
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
 def check_fused(fused: bool | None, foreach: bool | None, differentiable: bool) -> None:
     """torch's checks of the ``fused`` flag (which selects the multi-tensor step here)."""
     if fused:

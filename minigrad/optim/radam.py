@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import xp_of
-from .optimizer import STEP, ZEROS, Optimizer, StateSpec, adam_family_grad, advance, check_lr, group_lr, lerp_
+from .optimizer import (
+    STEP,
+    ZEROS,
+    Optimizer,
+    StateSpec,
+    adam_family_grad,
+    advance,
+    check_lr,
+    check_moments,
+    group_lr,
+    lerp_,
+)
 
 __all__ = ["RAdam"]
 
@@ -37,14 +48,7 @@ class RAdam(Optimizer):
                  weight_decay: float = 0, decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False) -> None:
         check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_moments(eps, betas, weight_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
                     "foreach": foreach, "capturable": capturable, "decoupled_weight_decay": decoupled_weight_decay,
                     "differentiable": differentiable}
