@@ -15,6 +15,7 @@ from ._factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, 
 from ._format import set_printoptions
 from ._missing import missing_attribute as _missing_attribute
 from ._grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .ops import (abs, add, amax, amin, argmax, argmin, argsort, cat, chunk, clamp, clone, cos, cumprod, cumsum, div,
                   einsum, exp, flatten, flip, gather, index_select, log, log_softmax, logsumexp, masked_fill,
                   masked_select, matmul,

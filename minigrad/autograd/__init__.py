@@ -2,7 +2,8 @@
 backward run node by node)."""
 
 from .._grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
-from . import functional
+from . import anomaly_mode, functional
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .api import backward, grad
 from .function import Function
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -11,6 +12,7 @@ from .trace import Trace, trace
 
 FunctionCtx = Node
 
-__all__ = ["Function", "FunctionCtx", "GradcheckError", "Node", "Trace", "backward", "enable_grad", "functional",
-           "grad", "gradcheck", "gradgradcheck", "inference_mode", "no_grad", "set_grad_enabled", "trace"]
+__all__ = ["Function", "FunctionCtx", "GradcheckError", "Node", "Trace", "anomaly_mode", "backward", "detect_anomaly",
+           "enable_grad", "functional", "grad", "gradcheck", "gradgradcheck", "inference_mode", "no_grad",
+           "set_detect_anomaly", "set_grad_enabled", "trace"]
 

@@ -50,6 +50,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
+from . import anomaly_mode
 from .graph import AccumulateGrad, Node, run_posthooks, run_prehooks
 
 _NOTHING = (None, False)  # what a node output that received no gradient holds
@@ -76,6 +77,8 @@ def run_backward(roots: list, grads: list, retain_graph: bool, inputs: list | No
     wrap = roots[0]._wrap  # makes the tensors that hooks see around gradient arrays
     tracer = active_tracer.get()  # read once per backward: a trace costs nothing when there is none
     run_node = _run_node if tracer is None else tracer.runner(_run_node, cut, wrap)
+    if anomaly_mode.enabled:  # read once per backward, like the tracer
+        run_node = anomaly_mode.checked(run_node)
     while ready:
         node = ready.pop()
         if type(node) is AccumulateGrad:  # a root, a leaf with hooks (they see the total), or captured

@@ -21,6 +21,7 @@ from typing import Any
 from .._backend import device_of
 from .._grad_mode import _enabled as _grad_enabled
 from .._grad_mode import no_grad
+from . import anomaly_mode
 from .graph import Node, TensorBase, VersionCounter
 
 __all__ = ["Function", "raise_device_mismatch"]
@@ -123,6 +124,8 @@ class Function:
             if record and t._data.dtype.kind in "fc" and not ctx.non_differentiable:
                 ctx.next_edges = tuple(edges)
                 ctx.input_meta = tuple(meta)
+                if anomaly_mode.enabled:
+                    ctx.forward_stack = anomaly_mode.forward_stack()
                 t.grad_fn = ctx
                 t.requires_grad = True
                 if ctx.saved:
@@ -136,6 +139,8 @@ class Function:
         if record:
             ctx.next_edges = tuple(edges)
             ctx.input_meta = tuple(meta)
+            if anomaly_mode.enabled:
+                ctx.forward_stack = anomaly_mode.forward_stack()
         outs = _wrap_outputs(ctx, out, record, wrap)
         if record and ctx.saved:
             ctx.saved_versions = _saved_versions(ctx, args, outs, edges)

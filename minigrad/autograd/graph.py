@@ -187,6 +187,7 @@ class Node:
     # torch's name for what the caller ran, where one op class serves several torch ops (a Reshape
     # made by view() is ViewBackward0, by unsqueeze() UnsqueezeBackward0); see named().
     label: str | None = None
+    forward_stack: list | None = None  # where the forward call was made, kept in anomaly mode (anomaly_mode.py)
 
     def __init__(self, fn: type | None = None) -> None:
         self.fn = fn
