@@ -337,6 +337,55 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     return out
 
 
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel (dim 1) of each sample over its remaining dims (mean 0, biased variance 1), then
+    scale and shift each channel.
+
+    With ``use_input_stats`` and running statistics given, these move towards the batch average of the per-sample
+    statistics, in place: ``running = (1 - momentum) * running + momentum * mean over samples`` (the variance
+    unbiased). Without ``use_input_stats`` the running statistics normalize instead.
+    """
+    shape = list(input.shape)
+    if use_input_stats:
+        values = 1
+        for n in shape[2:]:
+            values *= n
+        if values == 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape!r}")
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+    b, c = shape[0], shape[1]
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                    ("running_var", running_var)):
+        if t is not None and t.numel() != c:  # torch repeats these per sample before checking them
+            raise RuntimeError(f"{name} should contain {b * c} elements not {b * t.numel()}")
+    per_channel = (1, c) + (1,) * (len(shape) - 2)
+    if use_input_stats:
+        dims = tuple(range(2, len(shape)))
+        mean = input.mean(dims, keepdim=True)
+        var = input.var(dims, unbiased=False, keepdim=True)
+        if running_mean is not None or running_var is not None:
+            n = input.numel() // max(b * c, 1)
+            with no_grad():
+                if running_mean is not None:
+                    batch_mean = mean.reshape(b, c).mean(0)
+                    running_mean.copy_(momentum * batch_mean + (1 - momentum) * running_mean)
+                if running_var is not None:
+                    batch_var = (var.reshape(b, c) * (n / (n - 1))).mean(0)
+                    running_var.copy_(momentum * batch_var + (1 - momentum) * running_var)
+    else:
+        mean = running_mean.reshape(per_channel)
+        var = running_var.reshape(per_channel)
+    out = (input - mean) * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out
+
+
 def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """Divide by the root mean square over the last ``len(normalized_shape)`` dims (plus ``eps``, by default the
@@ -605,6 +654,177 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     return out.reshape(*batch, out_f)
 
 
+# -- resampling -------------------------------------------------------------------------------
+
+
+_INTERPOLATE_MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
+_LINEAR_MODES = {"linear": 3, "bilinear": 4, "trilinear": 5}
+
+
+def _source_scale(in_size: int, out_size: int, scale: float | None, ct: Any) -> Any:
+    """Output step in input units: ``1 / scale_factor`` when one was given (and used), else ``in / out``."""
+    return ct(1.0 / scale) if scale is not None and scale > 0 else ct(in_size) / ct(out_size)
+
+
+def _nearest_source(in_size: int, out_size: int, scale: float | None, exact: bool, shortcuts: bool) -> Any:
+    """Input index read by each output index: ``floor(dst * step)`` ('nearest'), ``floor((dst + 0.5) * step)``
+    ('nearest-exact'), clamped to the last input; the step in float32, as torch's kernels. With ``shortcuts``
+    (torch's 2-d 'nearest' kernel) an unchanged size reads ``dst`` and a doubled one ``dst // 2``, whatever the
+    scale factor."""
+    dst = numpy.arange(out_size)
+    if shortcuts and out_size == in_size:
+        return dst
+    if shortcuts and out_size == 2 * in_size:
+        return dst >> 1
+    step = _source_scale(in_size, out_size, scale, numpy.float32)
+    if exact:
+        src = ((dst + 0.5) * numpy.float64(step)).astype(numpy.float32)
+    else:
+        src = dst.astype(numpy.float32) * step
+    return numpy.minimum(numpy.floor(src).astype(numpy.int64), in_size - 1)
+
+
+def _linear_source(in_size: int, out_size: int, scale: float | None, align_corners: bool, ct: Any) -> tuple:
+    """The two input indices each output index mixes and their weights ``(i0, i1, w0, w1)``.
+
+    ``src = dst * (in - 1) / (out - 1)`` with ``align_corners``, else ``src = (dst + 0.5) * step - 0.5`` clamped
+    at 0; ``i0 = floor(src)``, ``i1 = i0 + 1`` (``i0`` at the last input), ``w1 = src - i0``, ``w0 = 1 - w1``.
+    """
+    dst = numpy.arange(out_size)
+    if out_size == in_size:
+        return dst, dst, numpy.ones(out_size, ct), numpy.zeros(out_size, ct)
+    if align_corners:
+        step = ct(in_size - 1) / ct(out_size - 1) if out_size > 1 else ct(0)
+        src = step * dst.astype(ct)
+    else:
+        step = _source_scale(in_size, out_size, scale, ct)
+        src = numpy.maximum((numpy.float64(step) * (dst + 0.5) - 0.5).astype(ct), 0)
+    i0 = numpy.minimum(numpy.floor(src.astype(numpy.float32)).astype(numpy.int64), in_size - 1)
+    w1 = numpy.clip(src - i0.astype(ct), 0, 1).astype(ct)
+    i1 = i0 + (i0 < in_size - 1)
+    return i0, i1, (ct(1) - w1).astype(ct), w1
+
+
+def _along(input: Tensor, axis: int, index: Any) -> Tensor:
+    """``input`` with dim ``axis`` read at ``index`` (a differentiable gather)."""
+    xp = xp_of(input._data)
+    return input[(slice(None),) * axis + (Tensor._wrap(xp.asarray(index)),)]
+
+
+def _resample(input: Tensor, out_shape: list, scales: list, mode: str, align_corners: bool) -> Tensor:
+    """Resample the spatial dims one at a time: each dim's nearest or linear rule is separable."""
+    xp = xp_of(input._data)
+    ct = numpy.float64 if input.dtype == _dtype.float64 else numpy.float32
+    out = input
+    for d, (out_size, scale) in enumerate(zip(out_shape, scales)):
+        axis = 2 + d
+        in_size = input.shape[axis]
+        if mode in ("nearest", "nearest-exact"):
+            out = _along(out, axis, _nearest_source(in_size, out_size, scale, mode == "nearest-exact",
+                                                      mode == "nearest" and len(out_shape) == 2))
+            continue
+        i0, i1, w0, w1 = _linear_source(in_size, out_size, scale, align_corners, ct)
+        if out_size == in_size:
+            continue
+        shape = (-1,) + (1,) * (input.dim() - axis - 1)
+        w0 = Tensor._wrap(xp.asarray(w0.reshape(shape), dtype=out._data.dtype))
+        w1 = Tensor._wrap(xp.asarray(w1.reshape(shape), dtype=out._data.dtype))
+        out = _along(out, axis, i0) * w0 + _along(out, axis, i1) * w1
+    return out
+
+
+def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resample the spatial dims of an ``(N, C, *)`` input to ``size`` or to ``floor(in * scale_factor)``.
+
+    'nearest' reads input ``floor(dst * in / out)``; 'nearest-exact' ``floor((dst + 0.5) * in / out)``;
+    'linear' / 'bilinear' / 'trilinear' (3-, 4-, 5-d inputs) mix the two inputs nearest to
+    ``(dst + 0.5) * in / out - 0.5`` (or ``dst * (in - 1) / (out - 1)`` with ``align_corners=True``) linearly,
+    per spatial dim; 'area' averages (adaptive average pooling). With ``scale_factor`` given (and
+    ``recompute_scale_factor`` not True), ``1 / scale_factor`` stands in for ``in / out``.
+
+    Differs from torch: 'bicubic', 'lanczos', ``antialias=True`` and 5-d 'area' raise NotImplementedError. The
+    gradient of 1-d and 3-d 'nearest' is the adjoint of the forward; torch's backward kernel reads an unchanged
+    size as the identity and a doubled one as ``dst // 2`` even where its forward, given a ``scale_factor``
+    such as 1.1 or 2.1, read other inputs, so torch's gradient there disagrees with its own forward.
+    """
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear "
+                             "| bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    dim = input.dim() - 2
+    spatial = list(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        scales = [None] * max(dim, 0)
+        if isinstance(size, (list, tuple)):
+            if len(size) != dim:
+                raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input "
+                                 f"with spatial dimensions of {spatial} and output size of {size}. Please provide "
+                                 "input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) "
+                                 "format.")
+            if not all(isinstance(s, int) or (hasattr(s, "__index__") and not isinstance(s, float)) for s in size):
+                raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, int] or "
+                                f"Tuple[int, int, int], but got size with types {[type(s) for s in size]}")
+            out_shape = [int(s) for s in size]
+        else:
+            if isinstance(size, float):
+                raise TypeError(f"interpolate(): size must be an int or a sequence of ints, not {size!r}")
+            out_shape = [int(size)] * max(dim, 0)
+    elif scale_factor is not None:
+        if isinstance(scale_factor, (list, tuple)):
+            if len(scale_factor) != dim:
+                raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got "
+                                 f"input with spatial dimensions of {spatial} and scale_factor of shape "
+                                 f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                                 "scale_factor in (s1, s2, ...,sK) format.")
+            scales = [float(s) for s in scale_factor]
+        else:
+            scales = [float(scale_factor)] * max(dim, 0)
+        out_shape = [int(n * s) for n, s in zip(spatial, scales)]
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if recompute_scale_factor or mode == "area":
+        scales = [None] * len(scales)
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.dim() == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a "
+                         "4-D tensor as input")
+    if mode == "lanczos" and input.dim() == 4:
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
+    known = mode in ("nearest", "nearest-exact", "area") or _LINEAR_MODES.get(mode) == input.dim() \
+        or (mode in ("bicubic", "lanczos") and input.dim() == 4)
+    if not known or input.dim() not in (3, 4, 5):
+        if mode in _LINEAR_MODES and input.dim() in (3, 4, 5):
+            raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {_LINEAR_MODES[mode]}D input")
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for "
+                                  f"the modes: {_INTERPOLATE_MODES} (got {mode})")
+    if antialias or mode in ("bicubic", "lanczos") or (mode == "area" and dim == 3):
+        what = "antialias=True" if antialias else f"mode={mode!r}" + (" on 5-D input" if mode == "area" else "")
+        raise NotImplementedError(f"interpolate(): {what} is not implemented in minigrad; supported are 'nearest', "
+                                  "'nearest-exact', 'linear', 'bilinear', 'trilinear' and 'area' (3-D and 4-D input)")
+    if mode == "area":
+        return adaptive_avg_pool1d(input, out_shape) if dim == 1 else adaptive_avg_pool2d(input, out_shape)
+    if any(s <= 0 for s in out_shape):
+        names = "DHW"[3 - dim:]
+        shown_in = ", ".join(f"{n}: {s}" for n, s in zip(names, spatial))
+        shown_out = ", ".join(f"{n}: {s}" for n, s in zip(names, out_shape))
+        joint = " and " if dim == 1 else " "
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({shown_in}){joint}"
+                           f"output ({shown_out})")
+    _floating_only(input, "compute_indices_weights_linear" if mode in _LINEAR_MODES
+                   else "compute_indices_weights_nearest")
+    return _resample(input, out_shape, scales, mode, bool(align_corners))
+
+
 # -- encoding ---------------------------------------------------------------------------------
 
 
@@ -626,7 +846,8 @@ __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "alpha_dropout", "avg_p
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu", "conv1d", "conv2d",
            "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "dropout", "elu", "embedding", "fold",
            "gaussian_nll_loss", "gelu", "group_norm", "hardsigmoid", "hardswish", "hardtanh", "hinge_embedding_loss",
-           "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
+           "huber_loss", "instance_norm", "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear",
+           "log_softmax",
            "margin_ranking_loss", "max_pool2d", "mish", "mse_loss", "multilabel_soft_margin_loss", "nll_loss",
            "normalize", "one_hot", "pad", "pairwise_distance", "poisson_nll_loss", "prelu", "relu", "relu6", "relu_",
            "rms_norm", "selu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "softsign",

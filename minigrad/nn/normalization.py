@@ -1,5 +1,6 @@
 """``LayerNorm`` and ``RMSNorm`` (per sample, over its last dims), ``BatchNorm1d`` / ``BatchNorm2d`` (per channel,
-over the batch) and ``GroupNorm`` (per sample, over groups of channels).
+over the batch), ``InstanceNorm1d`` / ``InstanceNorm2d`` (per channel of each sample) and
+``GroupNorm`` (per sample, over groups of channels).
 
 BatchNorm keeps running statistics as buffers (``running_mean``, ``running_var``, ``num_batches_tracked``),
 which ``state_dict()`` saves under torch's names; ``model.eval()`` switches it to those statistics.
@@ -7,6 +8,7 @@ which ``state_dict()`` saves under torch's names; ``model.eval()`` switches it t
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from .. import _dtype, _factories
@@ -127,6 +129,55 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input: Tensor) -> None:
         if input.dim() != 4:
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
+
+
+class _InstanceNorm(_BatchNorm):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+
+    _no_batch_dim = 0
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input_dim(input)
+        feature_dim = input.dim() - self._no_batch_dim
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"expected input's size at dim={feature_dim} to match num_features "
+                                 f"({self.num_features}), but got: {input.shape[feature_dim]}.")
+            warnings.warn(f"input's size at dim={feature_dim} does not match num_features. You can silence this "
+                          "warning by not passing in num_features, which is not used because affine=False",
+                          stacklevel=2)
+        unbatched = input.dim() == self._no_batch_dim
+        buffers, params = self._buffers, self._parameters
+        out = F.instance_norm(input.unsqueeze(0) if unbatched else input, buffers["running_mean"],
+                              buffers["running_var"], params["weight"], params["bias"],
+                              self.training or not self.track_running_stats,
+                              self.momentum if self.momentum is not None else 0.0, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalization of ``(N, C, L)`` or unbatched ``(C, L)`` inputs: each channel of each sample
+    normalized over ``L``; running statistics (the batch average) only with ``track_running_stats=True``."""
+
+    _no_batch_dim = 2
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() not in (2, 3):
+            raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalization of ``(N, C, H, W)`` or unbatched ``(C, H, W)`` inputs: each channel of each sample
+    normalized over ``H, W``; running statistics (the batch average) only with ``track_running_stats=True``."""
+
+    _no_batch_dim = 3
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() not in (3, 4):
+            raise ValueError(f"expected 3D or 4D input (got {input.dim()}D input)")
 
 
 class GroupNorm(Module):
